@@ -1,0 +1,97 @@
+"""Parse the hand-written sources into quads, with errors that name file, line and column.
+
+Sources are TriG (``graph/**/*.trig``: every triple inside a named graph) and Turtle
+(``ontology/*.ttl``: the ontology, loaded into a graph of its own). Parsing uses
+Oxigraph, which reports syntax errors with their exact position.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import config
+
+ONTOLOGY_GRAPH = ox.NamedNode(config.BASE + "graph/ontology")
+SHAPES_FILE = "shapes.ttl"
+
+
+class LoadError(Exception):
+    """A source file could not be read or parsed; the message is file:line:column: reason."""
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the build reads: the essay's data, the ontology, the shapes."""
+
+    data: list[ox.Quad]
+    ontology: list[ox.Quad]
+    shapes: list[ox.Triple]
+    files: list[Path]
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(config.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def parse_file(path: Path, fmt: ox.RdfFormat) -> list[ox.Quad]:
+    """Parse one file; raise LoadError naming file:line:column on a syntax error."""
+    try:
+        with open(path, "rb") as handle:
+            return list(ox.parse(handle, format=fmt, base_iri=config.BASE))
+    except SyntaxError as err:
+        # Oxigraph: "Parser error at line 4 between columns 18 and 25: <reason>"
+        reason = str(err.msg)
+        if ": " in reason and reason.startswith("Parser error"):
+            reason = reason.split(": ", 1)[1]
+        line = err.lineno or 0
+        col = err.offset or 0
+        raise LoadError(f"{_rel(path)}:{line}:{col}: {reason}") from None
+    except OSError as err:
+        raise LoadError(f"{_rel(path)}: cannot read: {err.strerror}") from None
+
+
+def load_graph_dir(graph_dir: Path = config.GRAPH_DIR) -> tuple[list[ox.Quad], list[Path]]:
+    """All quads of ``graph/``; a triple outside a named graph is an error."""
+    files = sorted(graph_dir.rglob("*.trig"))
+    stray = sorted(p for p in graph_dir.rglob("*") if p.is_file() and p.suffix not in {".trig", ".md"})
+    if stray:
+        raise LoadError(f"{_rel(stray[0])}: graph/ holds only .trig files (and README.md)")
+    quads: list[ox.Quad] = []
+    for path in files:
+        for quad in parse_file(path, ox.RdfFormat.TRIG):
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                raise LoadError(
+                    f"{_rel(path)}: the triple <{quad.subject.value}> <{quad.predicate.value}> ... "
+                    "is outside a named graph; wrap it in a GRAPH block"
+                )
+            quads.append(quad)
+    return quads, files
+
+
+def load_sources(graph_dir: Path = config.GRAPH_DIR, ontology_dir: Path = config.ONTOLOGY_DIR) -> Sources:
+    """Read data, ontology and shapes. Raises LoadError on the first bad file."""
+    data, files = load_graph_dir(graph_dir)
+    ontology: list[ox.Quad] = []
+    shapes: list[ox.Triple] = []
+    for path in sorted(ontology_dir.glob("*.ttl")):
+        files.append(path)
+        quads = parse_file(path, ox.RdfFormat.TURTLE)
+        if path.name == SHAPES_FILE:
+            shapes.extend(q.triple for q in quads)
+        else:
+            ontology.extend(ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in quads)
+    return Sources(data=data, ontology=ontology, shapes=shapes, files=files)
+
+
+def store_of(quads, *more) -> ox.Store:
+    """An in-memory Oxigraph store holding the given quads."""
+    store = ox.Store()
+    store.bulk_extend(quads)
+    for extra in more:
+        store.bulk_extend(extra)
+    return store
