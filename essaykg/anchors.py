@@ -172,14 +172,14 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
     for row in store.query(_PARAGRAPH_QUERY, use_default_graph_as_union=True):
         number, start, end = int(row["number"].value), int(row["start"].value), int(row["end"].value)
         if number > len(spans) or spans[number - 1] != (start, end):
-            errors.append(f"{row['para'].value}: paragraph {number} is not at [{start}, {end}) in the text")
+            errors.append(f"{config.shorten(row['para'].value)}: paragraph {number} is not at [{start}, {end}) in the text")
         paragraphs[number] = (start, end)
 
     covered: set[int] = set()
     count = 0
     for row in store.query(_VERIFY_QUERY, use_default_graph_as_union=True):
         count += 1
-        name = row["anchor"].value
+        name = config.shorten(row["anchor"].value)
         exact, start, end = _value(row["exact"]), _value(row["start"]), _value(row["end"])
         if exact is None or start is None or end is None:
             errors.append(f"{name}: needs both a TextQuoteSelector and a TextPositionSelector")
@@ -197,7 +197,7 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
         number = row["number"]
         span = paragraphs.get(int(number.value)) if number is not None else None
         if span is None or not (span[0] <= start and end <= span[1]):
-            errors.append(f"{name}: [{start}, {end}) is not inside the paragraph it names ({_value(row['para'])})")
+            errors.append(f"{name}: [{start}, {end}) is not inside the paragraph it names ({config.shorten(_value(row['para']) or '')})")
             continue
         covered.add(int(number.value))
     if errors:

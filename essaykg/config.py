@@ -50,6 +50,15 @@ PREFIXES: dict[str, str] = {
 }
 
 
+def shorten(iri: str) -> str:
+    """Prefixed form of an IRI for messages (schema:name, claim:x); the IRI itself if no prefix fits."""
+    best = None
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and (best is None or len(namespace) > len(best[1])):
+            best = (prefix, namespace)
+    return f"{best[0]}:{iri[len(best[1]):]}" if best else f"<{iri}>"
+
+
 def in_ci() -> bool:
     """CI sets CI=true; there a missing source text is a failure, not a skip."""
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import config
+from .config import shorten
 
 SH = "http://www.w3.org/ns/shacl#"
 
@@ -25,15 +26,6 @@ class Problem:
     def __str__(self) -> str:
         path = f" {self.path}" if self.path else ""
         return f"{self.node}{path}: {self.message} [{self.rule}]"
-
-
-def shorten(iri: str) -> str:
-    """Prefixed form of an IRI for messages (schema:name, claim:x); the IRI itself if no prefix fits."""
-    best = None
-    for prefix, namespace in config.PREFIXES.items():
-        if iri.startswith(namespace) and (best is None or len(namespace) > len(best[1])):
-            best = (prefix, namespace)
-    return f"{best[0]}:{iri[len(best[1]):]}" if best else f"<{iri}>"
 
 
 def to_rdflib(triples):
@@ -83,7 +75,9 @@ def shacl(data_triples, shape_triples) -> list[Problem]:
         shape = results.value(result, sh.sourceShape)
         value = results.value(result, sh.value)
         message = results.value(result, sh.resultMessage)
-        rule = shorten(str(component)).replace("sh:", "sh:")
+        rule = shorten(str(component))
+        if isinstance(shape, rdflib.BNode):  # a property shape inside a named node shape
+            shape = shapes.value(predicate=sh.property, object=shape) or shape
         if isinstance(shape, rdflib.URIRef):
             rule += f" in {shorten(str(shape))}"
         text = str(message) if message is not None else "violates the shape"

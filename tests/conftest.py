@@ -1,0 +1,48 @@
+"""Shared fixtures: the essay's text and one real build of the graph per test session."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from essaykg import config as kg_config
+from essaykg import pipeline
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_report_header(config):
+    where = kg_config.DEFAULT_SOURCE if kg_config.DEFAULT_SOURCE.is_file() else "MISSING"
+    return f"essay text: {where}"
+
+
+@pytest.fixture(scope="session")
+def source_path() -> Path:
+    """The essay's text. Outside CI a missing text skips the tests that need it; in CI it fails them."""
+    if not kg_config.DEFAULT_SOURCE.is_file():
+        if kg_config.in_ci():
+            pytest.fail(f"the essay's text is missing at {kg_config.DEFAULT_SOURCE}")
+        pytest.skip(f"the essay's text is not at {kg_config.DEFAULT_SOURCE}")
+    return kg_config.DEFAULT_SOURCE
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, source_path) -> SimpleNamespace:
+    """The real graph, built once into a temporary folder: `.out_dir` and `.summary`."""
+    out_dir = tmp_path_factory.mktemp("output")
+    summary = pipeline.build(source_path, out_dir, log=lambda _m: None)
+    assert json.loads((out_dir / "summary.json").read_text(encoding="utf-8")) == summary
+    return SimpleNamespace(out_dir=out_dir, summary=summary)
+
+
+@pytest.fixture
+def sources_copy(tmp_path) -> SimpleNamespace:
+    """A writable copy of graph/ and ontology/, for tests that break the sources on purpose."""
+    graph_dir = tmp_path / "graph"
+    ontology_dir = tmp_path / "ontology"
+    shutil.copytree(kg_config.GRAPH_DIR, graph_dir)
+    shutil.copytree(kg_config.ONTOLOGY_DIR, ontology_dir)
+    return SimpleNamespace(graph_dir=graph_dir, ontology_dir=ontology_dir, out_dir=tmp_path / "out")

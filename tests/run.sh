@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them: the README's second command, and what CI runs.
+# Debian packages: raptor2-utils (rapper, an independent RDF parser) and chromium (browser tests,
+# driven by Playwright through executable_path; no browser is ever downloaded).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v rapper >/dev/null 2>&1 || missing+=(raptor2-utils)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+python -m pip install -q -r requirements-test.txt
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+exec python -m pytest "$@"

@@ -1,0 +1,109 @@
+"""The essay's content: golden counts, facts the essay states, links checked against wikidata.tsv."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from essaykg import config
+from essaykg.load import load_sources, store_of
+
+GOLDEN = Path(__file__).parent / "golden" / "summary.json"
+P = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in config.PREFIXES.items())
+
+
+@pytest.fixture(scope="module")
+def store() -> ox.Store:
+    return store_of(load_sources().data)
+
+
+def rows(store: ox.Store, query: str) -> list[tuple[str, ...]]:
+    result = store.query(P + query, use_default_graph_as_union=True)
+    return sorted(tuple(row[v].value if row[v] is not None else None for v in result.variables) for row in result)
+
+
+def test_summary_matches_golden(built):
+    """Counts are part of the dataset's contract; update tests/golden/summary.json on purpose only."""
+    summary = {k: v for k, v in built.summary.items() if k != "artifacts"}
+    assert summary == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_headline_counts(built):
+    s = built.summary
+    assert (s["claims"], s["quotations"], s["themes"], s["entities"]) == (33, 14, 20, 36)
+    assert (s["anchors_verified"], s["paragraphs_covered"], s["paragraphs"]) == (75, 28, 28)
+    assert s["claim_graphs"] == 11
+
+
+def test_who_plays_or_voices_whom(store):
+    assert rows(store, """
+        SELECT ?actor ?how ?character WHERE {
+          GRAPH hg:film-facts { ?a ?p ?c FILTER(?p IN (ekg:playsOnScreen, ekg:voices)) }
+          ?a rdfs:label ?actor . ?c rdfs:label ?character . BIND(STRAFTER(STR(?p), "#") AS ?how) }""") == [
+        ("Amy Adams", "playsOnScreen", "Amy"),
+        ("Joaquin Phoenix", "playsOnScreen", "Theodore Twombly"),
+        ("Rooney Mara", "playsOnScreen", "Catherine"),
+        ("Scarlett Johansson", "voices", "Samantha"),
+    ]
+
+
+def test_film_crew_and_places(store):
+    assert rows(store, """
+        SELECT ?role ?who WHERE { GRAPH hg:film-facts {
+          id:her-film ?p ?x FILTER(?p IN (schema:director, schema:author, ekg:cinematographer, schema:musicBy)) }
+          ?x rdfs:label ?who . BIND(STRAFTER(STR(?p), STR(schema:)) AS ?s) BIND(IF(?s = "", "cinematographer", ?s) AS ?role) }""") == [
+        ("author", "Spike Jonze"), ("cinematographer", "Hoyte van Hoytema"), ("director", "Spike Jonze"),
+        ("musicBy", "Arcade Fire"), ("musicBy", "Owen Pallett"),
+    ]
+    assert rows(store, "SELECT ?a ?b WHERE { ?x ekg:standsInFor ?y . ?x rdfs:label ?a . ?y rdfs:label ?b }") == [
+        ("Shanghai", "Los Angeles")]
+    assert rows(store, 'SELECT ?y WHERE { id:her-film schema:datePublished ?y }') == [("2013",)]
+
+
+def test_three_voices_are_kept_apart(store):
+    # Claims are never in the film-facts graph; quotations are never claims.
+    assert rows(store, "SELECT ?c WHERE { GRAPH hg:film-facts { ?c a schema:Claim } }") == []
+    assert rows(store, "SELECT ?q WHERE { ?q a schema:Quotation, schema:Claim }") == []
+    spoken = rows(store, "SELECT ?who (COUNT(?q) AS ?n) WHERE { ?q schema:spokenByCharacter ?c . ?c rdfs:label ?who } GROUP BY ?who")
+    assert spoken == [("Amy", "1"), ("Samantha", "2"), ("Theodore Twombly", "4")]
+
+
+def test_claims_have_theme_evidence_and_stance(store):
+    assert rows(store, """
+        SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {
+          ?c a schema:Claim ; dcterms:subject ?t ; ekg:evidence ?a ; ekg:stance ?s . ?t skos:inScheme theme:scheme }""") == [("33",)]
+
+
+def test_disordered_passivity_claim_and_its_assertion(store):
+    assert rows(store, """
+        SELECT ?who ?theme WHERE { claim:theodore-exemplifies-passivity ekg:assertion ?g .
+          GRAPH ?g { ?x ekg:exemplifies ?t } ?x rdfs:label ?who . ?t skos:prefLabel ?theme }""") == [
+        ("Theodore Twombly", "Disordered passivity")]
+
+
+def test_browning_is_quoted_from_two_in_the_campagna(store):
+    assert rows(store, """
+        SELECT ?text ?work ?poet WHERE { ?q schema:creator id:robert-browning ; schema:text ?text ;
+          dcterms:source ?w . ?w rdfs:label ?work ; schema:author ?p . ?p rdfs:label ?poet }""") == [
+        ("infinite passion, and the pain of finite hearts that yearn", "Two in the Campagna", "Robert Browning")]
+
+
+def test_wikidata_links_come_only_from_the_checked_list(store, source_path):
+    checked = {}
+    with open(source_path.parent / "wikidata.tsv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            checked["http://www.wikidata.org/entity/" + row["wikidata_qid"]] = row["entity"]
+    linked = rows(store, "SELECT ?e ?label ?wd WHERE { ?e schema:sameAs ?wd ; rdfs:label ?label }")
+    assert len(linked) == len(checked) == 13
+    for _entity, label, wikidata in linked:
+        assert wikidata in checked, (label, wikidata)
+        assert checked[wikidata].split(" (")[0] in (label, "Her", "Symposium", "Academy Award for Best Original Screenplay"), label
+
+
+def test_essay_metadata_leaves_unknowns_unknown(store):
+    assert rows(store, "SELECT ?p WHERE { her:essay ?p ?o FILTER(?p IN (schema:author, schema:creator, dcterms:creator)) }") == []
+    assert rows(store, "SELECT ?d ?url WHERE { her:essay schema:datePublished ?d ; schema:url ?url }") == [
+        ("2023-12", "https://thedispatch.com/article/is-the-cure-for-male-loneliness-her")]
