@@ -112,20 +112,26 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
     return stats
 
 
+def _optional_module(name: str):
+    """essaykg.<name> if this version has it; a missing dependency inside it is still an error."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"essaykg.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"essaykg.{name}":
+            raise
+        return None
+
+
 def _optional_pages(data: ox.Store, stats: dict, ontology_dir: Path, step) -> dict[str, bytes]:
     """The graph view and the ontology's documentation, from their own modules."""
     pages: dict[str, bytes] = {}
-    try:
-        from . import render
-    except ModuleNotFoundError:
-        render = None
+    render = _optional_module("render")
     if render is not None:
         pages.update(render.render_pages(data, stats))
         step("rendered " + ", ".join(sorted(pages)))
-    try:
-        from . import docs
-    except ModuleNotFoundError:
-        docs = None
+    docs = _optional_module("docs")
     if docs is not None:
         doc_pages = docs.ontology_docs(ontology_dir / "ontology.ttl")
         pages.update(doc_pages)
