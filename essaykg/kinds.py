@@ -16,11 +16,11 @@ KINDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("quotation", "Quotation", (SCHEMA + "Quotation",)),
     ("theme", "Theme", ("http://www.w3.org/2004/02/skos/core#Concept",)),
     ("character", "Character", (EKG + "FictionalCharacter",)),
-    ("person", "Person", (SCHEMA + "Person", SCHEMA + "MusicGroup")),
+    ("person", "Person", (SCHEMA + "Person",)),
     ("award", "Award or event", (EKG + "Award", SCHEMA + "Event")),
     ("place", "Place", (SCHEMA + "Place", SCHEMA + "City")),
     ("organization", "Organization or product", (
-        SCHEMA + "Organization", SCHEMA + "Corporation", SCHEMA + "NewsMediaOrganization",
+        SCHEMA + "Organization", SCHEMA + "Corporation", SCHEMA + "NewsMediaOrganization", SCHEMA + "MusicGroup",
         SCHEMA + "Product", SCHEMA + "SoftwareApplication")),
     ("work", "Work", (
         SCHEMA + "CreativeWork", SCHEMA + "Movie", SCHEMA + "Book", SCHEMA + "Article",
