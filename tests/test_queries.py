@@ -1,0 +1,90 @@
+"""The saved competency questions in queries/: each answers as its .expected.tsv says, on both engines.
+
+An expected file is the query's answer on the real graph, written with
+``python build.py query queries/NN-name.rq --format tsv > queries/NN-name.expected.tsv`` and then
+read against the essay before it is committed. Ordered queries are compared row by row, the others
+as multisets.
+"""
+from __future__ import annotations
+
+import pytest
+
+from _sparql_support import SAVED_QUESTIONS
+from essaykg import cli, sparql
+
+SAVED = sparql.saved_queries()
+
+
+def test_every_saved_question_is_collected():
+    assert len(SAVED) == SAVED_QUESTIONS
+    assert [q.name[:2] for q in SAVED] == [f"{n:02d}" for n in range(1, SAVED_QUESTIONS + 1)]
+
+
+@pytest.mark.parametrize("saved", SAVED, ids=lambda q: q.name)
+def test_saved_question_is_documented_and_screened(saved):
+    assert saved.question.endswith((".", "?", ")")) and len(saved.question) > 20, saved.question
+    assert "?" in saved.question
+    assert saved.expected_path.is_file(), f"{saved.expected_path.name} is missing"
+    assert sparql.screen(saved.text).form == "SELECT"
+
+
+@pytest.fixture(scope="module")
+def engines(built):
+    return {"oxigraph": sparql.load_store(built.out_dir), "rdflib": sparql.load_rdflib(built.out_dir)}
+
+
+@pytest.mark.parametrize("saved", SAVED, ids=lambda q: q.name)
+def test_saved_question_gives_the_expected_answer_on_both_engines(saved, engines):
+    screened = sparql.screen(saved.text)
+    expected = saved.expected()
+    assert len(expected) > 0, "an expected answer with no rows proves little"
+    answers = {engine: sparql.execute(backend, screened, engine) for engine, backend in engines.items()}
+    for engine, result in answers.items():
+        assert result.variables == expected.variables, engine
+        if not sparql.same_answers(expected, result, screened.ordered):
+            got = {r for r in result.tuples()}
+            want = {r for r in expected.tuples()}
+            pytest.fail(f"{engine}: {saved.name} differs from {saved.expected_path.name}\n"
+                        f"missing: {sorted(want - got, key=str)[:5]}\nextra: {sorted(got - want, key=str)[:5]}")
+    assert sparql.same_answers(answers["oxigraph"], answers["rdflib"], screened.ordered)
+
+
+def test_query_list_prints_every_question(capsys):
+    assert cli.main(["query", "--list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == SAVED_QUESTIONS + 1
+    for saved, line in zip(SAVED, out):
+        assert line.startswith(saved.name) and saved.question in line
+    assert f"{SAVED_QUESTIONS} saved questions" in out[-1]
+
+
+def test_a_saved_question_runs_by_number(built, capsys):
+    assert cli.main(["query", "1", "--data", str(built.out_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "Scarlett Johansson  voices" in out and "(4 rows)" in out
+
+
+# Facts read from the essay itself, independent of the expected files: a second check that the
+# expected answers say what the essay says.
+ESSAY_FACTS = {
+    "01-who-plays-whom": lambda rows: {(r[1], r[2], r[4]) for r in rows} == {
+        ('"Joaquin Phoenix"@en', '"plays on screen"', '"Theodore Twombly"@en'),
+        ('"Scarlett Johansson"@en', '"voices"', '"Samantha"@en'),
+        ('"Rooney Mara"@en', '"plays on screen"', '"Catherine"@en'),
+        ('"Amy Adams"@en', '"plays on screen"', '"Amy"@en')},
+    "03-claims-per-cited-reference": lambda rows: {r[0].rsplit("/", 1)[1][:-1] for r in rows} == {
+        "yuval-levin", "robert-browning", "aristophanes-speech", "new-testament", "jonze-oscar-speech"},
+    "07-passages-behind-a-claim": lambda rows: any("It’s essential." in r[4] for r in rows),
+    "10-essay-metadata": lambda rows: '"The Dispatch"' in rows[0][3],
+    "02-quotations-and-speakers": lambda rows: {
+        (r[0].rsplit("/", 1)[1][:-1], r[4]) for r in rows if "theodore" in r[0] or "browning" in r[0]} == {
+        ("theodore-like-being-married", '"character in the film"'), ("theodore-not-serious", '"character in the film"'),
+        ("theodore-not-in-a-place-to-commit", '"character in the film"'),
+        ("theodore-real-relationship", '"character in the film"'), ("browning-infinite-passion", '"real"')},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ESSAY_FACTS))
+def test_expected_answers_agree_with_the_essay(name):
+    saved = next(q for q in SAVED if q.name == name)
+    assert ESSAY_FACTS[name](saved.expected().tuples())

@@ -1,0 +1,358 @@
+"""essaykg.sparql and `build.py query`: screening, both engines, result formats, time limits."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import pyoxigraph as ox
+import pytest
+import rdflib.plugins.sparql
+
+from _sparql_support import RUNAWAY, StubServer, make_fixture_data
+from essaykg import cli, docs, sparql
+
+PREFIXES = """PREFIX ekg: <https://w3id.org/essay-kg/ontology#>
+PREFIX schema: <http://schema.org/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+ROLES = PREFIXES + "SELECT ?actor ?character WHERE { ?actor ekg:playsOnScreen|ekg:voices ?character } ORDER BY ?actor"
+FILM_FACTS = "https://w3id.org/essay-kg/essay/her-2023/graph/film-facts"
+ASSERTION = "https://w3id.org/essay-kg/essay/her-2023/assertion/body-is-essential"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_fixture_data(tmp_path_factory.mktemp("sparql-data"))
+
+
+@pytest.fixture(scope="module")
+def backends(data):
+    return {"oxigraph": sparql.load_store(data), "rdflib": sparql.load_rdflib(data)}
+
+
+# ---------------------------------------------------------------- screening
+
+
+@pytest.mark.parametrize("text, form, ordered", [
+    ("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s", "SELECT", True),
+    ("ASK { ?s ?p ?o }", "ASK", False),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT", False),
+    ("DESCRIBE <https://w3id.org/essay-kg/id/samantha>", "DESCRIBE", False),
+])
+def test_screen_accepts_the_four_query_forms(text, form, ordered):
+    screened = sparql.screen(text)
+    assert (screened.form, screened.ordered) == (form, ordered)
+
+
+REFUSED = {
+    "insert": ("INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }", "INSERT DATA"),
+    "delete": ("DELETE WHERE { ?s ?p ?o }", "DELETE WHERE"),
+    "drop": ("DROP ALL", "DROP"),
+    "clear": ("CLEAR GRAPH <https://w3id.org/essay-kg/graph/entities>", "CLEAR"),
+    "modify": ("DELETE { ?s ?p ?o } INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }", "DELETE/INSERT"),
+    "load": ("LOAD <{stub}data.nt>", "LOAD"),
+    "load-silent-into": ("LOAD SILENT <{stub}data.nt> INTO GRAPH <http://x/g>", "LOAD"),
+    "service": ("SELECT * WHERE { SERVICE <{stub}sparql> { ?s ?p ?o } }", "SERVICE"),
+    "service-silent-variable-nested": (
+        "SELECT * WHERE { ?s ?p ?o OPTIONAL { GRAPH ?g { SERVICE SILENT ?endpoint { ?a ?b ?c } } } }", "SERVICE"),
+    "service-unicode-escaped": (r"SELECT * WHERE { \u0053ERVICE <{stub}sparql> { ?s ?p ?o } }", "SERVICE"),
+    "from-outside": ("SELECT * FROM <{stub}data.nt> WHERE { ?s ?p ?o }", "FROM <"),
+    "from-named-outside": ("SELECT * FROM NAMED <{stub}data.nt> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM NAMED"),
+    "from-prefixed-outside": ("PREFIX x: <{stub}> SELECT * FROM x:data WHERE { ?s ?p ?o }", "FROM <"),
+    "from-relative-outside": ("BASE <{stub}> SELECT * FROM <data.nt> WHERE { ?s ?p ?o }", "FROM <"),
+    "construct-from-outside": ("CONSTRUCT { ?s ?p ?o } FROM <{stub}x> WHERE { ?s ?p ?o }", "FROM <"),
+}
+
+
+@pytest.fixture
+def stub():
+    server = StubServer()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_screen_refuses_what_writes_or_reaches_outside(name, stub, backends):
+    text, keyword = REFUSED[name]
+    text = text.replace("{stub}", stub.url)
+    with pytest.raises(sparql.QueryRefused) as err:
+        sparql.screen(text, graphs=sparql.graph_names(backends["oxigraph"]))
+    assert keyword in err.value.message
+    assert err.value.status == 400
+    assert stub.requests == []
+
+
+def test_pyoxigraph_itself_would_call_out_which_is_why_we_screen(stub):
+    """The control experiment: unscreened, pyoxigraph's SERVICE makes a real request."""
+    before = len(stub.requests)
+    try:
+        list(ox.Store().query(f"SELECT * WHERE {{ SERVICE <{stub.url}sparql> {{ ?s ?p ?o }} }}"))
+    except (OSError, RuntimeError, SyntaxError, ValueError):
+        pass  # the stub answers N-Triples, not SPARQL results; the request was made all the same
+    assert len(stub.requests) > before
+
+
+def test_screening_turns_off_rdflibs_graph_download():
+    sparql.screen("SELECT * WHERE { ?s ?p ?o }")
+    assert rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is False
+
+
+def test_from_naming_a_graph_of_the_dataset_is_allowed(backends):
+    graphs = sparql.graph_names(backends["oxigraph"])
+    screened = sparql.screen(f"SELECT ?s ?p ?o FROM <{ASSERTION}> WHERE {{ ?s ?p ?o }}", graphs)
+    for engine, backend in backends.items():
+        result = sparql.execute(backend, screened, engine)
+        assert len(result) == 2, engine  # only the claim graph's two triples
+
+
+def test_malformed_query_reports_line_and_column():
+    with pytest.raises(sparql.QuerySyntaxError) as err:
+        sparql.screen("SELECT ?s\nWHERE {\n  ?s ?p\n}")
+    assert err.value.line == 3 and err.value.column > 0
+    assert "line 3, column" in err.value.message and err.value.status == 400
+
+
+def test_too_long_query_is_413():
+    with pytest.raises(sparql.QueryTooLarge) as err:
+        sparql.screen("SELECT * WHERE { ?s ?p ?o } #" + "x" * sparql.MAX_QUERY_BYTES)
+    assert err.value.status == 413
+
+
+def test_absurd_nesting_is_a_syntax_error_not_a_crash():
+    with pytest.raises(sparql.QuerySyntaxError):
+        sparql.screen("SELECT * WHERE " + "{" * 3000 + "}" * 3000)
+
+
+# ---------------------------------------------------------------- execution and formats
+
+
+@pytest.mark.parametrize("engine", sparql.ENGINES)
+def test_both_engines_answer_over_the_union_of_graphs(engine, backends):
+    result = sparql.execute(backends[engine], sparql.screen(ROLES), engine)
+    assert result.tuples() == [
+        ("<https://w3id.org/essay-kg/id/joaquin-phoenix>", "<https://w3id.org/essay-kg/id/theodore-twombly>"),
+        ("<https://w3id.org/essay-kg/id/scarlett-johansson>", "<https://w3id.org/essay-kg/id/samantha>"),
+    ]
+
+
+@pytest.mark.parametrize("engine", sparql.ENGINES)
+def test_named_claim_graphs_are_reachable_with_graph(engine, backends):
+    text = PREFIXES + "SELECT ?g ?s WHERE { ?c ekg:assertion ?g . GRAPH ?g { ?s ekg:exemplifies ?t } }"
+    result = sparql.execute(backends[engine], sparql.screen(text), engine)
+    assert result.tuples() == [(f"<{ASSERTION}>", "<https://w3id.org/essay-kg/id/samantha>")]
+
+
+def test_terms_keep_language_datatype_and_plain_strings(backends):
+    text = PREFIXES + """SELECT ?label ?name ?year WHERE {
+        <https://w3id.org/essay-kg/id/her-film> rdfs:label ?label ; schema:name ?name ; schema:dateCreated ?year }"""
+    results = [sparql.execute(b, sparql.screen(text), e) for e, b in backends.items()]
+    for result in results:
+        row = result.rows[0]
+        assert row["label"] == {"type": "literal", "value": "Her", "xml:lang": "en"}
+        assert row["name"] == {"type": "literal", "value": "Her"}
+        assert row["year"]["datatype"] == "http://www.w3.org/2001/XMLSchema#gYear"
+    assert results[0].tuples() == results[1].tuples()
+
+
+def test_result_formats_round_trip(backends):
+    result = sparql.execute(backends["oxigraph"], sparql.screen(ROLES))
+    payload = json.loads(sparql.to_json(result))
+    assert payload["head"]["vars"] == ["actor", "character"]
+    assert len(payload["results"]["bindings"]) == 2
+    for fmt in ("json", "xml", "tsv"):
+        back = sparql.parse_results(sparql.serialize(result, fmt), fmt)
+        assert sparql.same_answers(result, back, ordered=True), fmt
+    csv_text = sparql.to_csv(result)
+    assert csv_text.splitlines()[0] == "actor,character"
+    assert "https://w3id.org/essay-kg/id/samantha" in csv_text and csv_text.endswith("\r\n")
+    table = sparql.to_table(result)
+    assert "id:scarlett-johansson" in table and "(2 rows)" in table
+
+
+def test_ask_in_every_results_format(backends):
+    result = sparql.execute(backends["oxigraph"], sparql.screen("ASK { ?s a <http://schema.org/Movie> }"))
+    assert result.boolean is True
+    assert json.loads(sparql.to_json(result)) == {"head": {}, "boolean": True}
+    assert sparql.parse_results(sparql.serialize(result, "xml"), "xml").boolean is True
+    assert sparql.to_table(result) == "yes\n"
+
+
+@pytest.mark.parametrize("engine", sparql.ENGINES)
+@pytest.mark.parametrize("fmt, rdf_format", [
+    ("turtle", ox.RdfFormat.TURTLE), ("ntriples", ox.RdfFormat.N_TRIPLES), ("jsonld", ox.RdfFormat.JSON_LD)])
+def test_construct_as_turtle_ntriples_jsonld(engine, fmt, rdf_format, backends):
+    text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ASSERTION}> {{ ?s ?p ?o }} }}"
+    result = sparql.execute(backends[engine], sparql.screen(text), engine)
+    triples = {q.triple for q in ox.parse(sparql.serialize(result, fmt), format=rdf_format)}
+    assert len(triples) == 2
+    assert ox.Triple(ox.NamedNode("https://w3id.org/essay-kg/id/her-film"),
+                     ox.NamedNode("https://w3id.org/essay-kg/ontology#treatsAsEssential"),
+                     ox.NamedNode("https://w3id.org/essay-kg/theme/embodiment")) in triples
+
+
+@pytest.mark.parametrize("engine", sparql.ENGINES)
+def test_results_are_capped(engine, backends):
+    result = sparql.execute(backends[engine], sparql.screen("SELECT * WHERE { ?s ?p ?o }"), engine, max_rows=7)
+    assert len(result) == 7 and result.truncated
+
+
+def test_execute_takes_only_screened_queries(backends):
+    with pytest.raises(TypeError):
+        sparql.execute(backends["oxigraph"], "SELECT * WHERE { ?s ?p ?o }")
+
+
+# ---------------------------------------------------------------- the worker pool and its time limit
+
+
+def test_runaway_query_is_cancelled_while_a_simple_one_still_answers(data):
+    with sparql.QueryPool(data, workers=2, timeout=1.5) as pool:
+        outcome = {}
+
+        def runaway():
+            started = time.monotonic()
+            try:
+                pool.run(sparql.screen(RUNAWAY))
+                outcome["runaway"] = "answered"
+            except sparql.QueryTimeout as err:
+                outcome["runaway"] = err
+            outcome["runaway_seconds"] = time.monotonic() - started
+
+        thread = threading.Thread(target=runaway)
+        thread.start()
+        time.sleep(0.3)  # the runaway is running now
+        started = time.monotonic()
+        simple = pool.run(sparql.screen(ROLES))
+        simple_seconds = time.monotonic() - started
+        thread.join(10)
+        assert len(simple) == 2 and simple_seconds < 1.0
+        err = outcome["runaway"]
+        assert isinstance(err, sparql.QueryTimeout) and err.status == 503
+        assert "time limit" in err.message
+        assert 1.5 <= err.lived < 3.0 and outcome["runaway_seconds"] < 3.5
+        assert pool.cancelled == [err.lived]
+        print(f"\nrunaway query lived {err.lived:.2f} s (limit 1.5 s); simple query took {simple_seconds * 1000:.0f} ms")
+        # the killed worker is replaced: both workers answer again
+        results = [pool.run(sparql.screen(ROLES), timeout=10) for _ in range(4)]
+        assert all(len(r) == 2 for r in results)
+
+
+def test_pool_runs_rdflib_too_and_reports_engine_errors(data):
+    with sparql.QueryPool(data, workers=1, timeout=20) as pool:
+        assert pool.run(sparql.screen(ROLES), engine="rdflib").tuples() == pool.run(sparql.screen(ROLES)).tuples()
+        with pytest.raises(sparql.QueryError):
+            pool.run(sparql.screen(ROLES), engine="nonesuch")
+        assert len(pool.run(sparql.screen(ROLES))) == 2  # still healthy
+
+
+def test_pool_refuses_missing_data(tmp_path):
+    with pytest.raises(sparql.DataMissing) as err:
+        sparql.QueryPool(tmp_path)
+    assert "run `python build.py` first" in err.value.message
+
+
+# ---------------------------------------------------------------- `python build.py query`
+
+
+def test_cli_query_prints_a_table(data, capsys):
+    assert cli.main(["query", ROLES, "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "id:joaquin-phoenix" in out and "id:samantha" in out and "(2 rows)" in out
+
+
+@pytest.mark.parametrize("engine", sparql.ENGINES)
+@pytest.mark.parametrize("fmt", ["json", "csv", "tsv", "xml"])
+def test_cli_query_formats(data, capsys, fmt, engine):
+    assert cli.main(["query", ROLES, "--data", str(data), "--format", fmt, "--engine", engine]) == 0
+    out = capsys.readouterr().out
+    if fmt == "csv":
+        assert out.startswith("actor,character")
+    else:
+        assert len(sparql.parse_results(out.encode(), fmt)) == 2
+
+
+def test_cli_query_construct_defaults_to_turtle(data, capsys):
+    text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ASSERTION}> {{ ?s ?p ?o }} }}"
+    assert cli.main(["query", text, "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "id:her-film ekg:treatsAsEssential theme:embodiment" in out
+    assert cli.main(["query", text, "--data", str(data), "--format", "csv"]) == 2
+
+
+def test_cli_query_reads_files_and_stdin(data, tmp_path, capsys, monkeypatch):
+    path = tmp_path / "roles.rq"
+    path.write_text(ROLES, encoding="utf-8")
+    assert cli.main(["query", str(path), "--data", str(data), "-f", "tsv"]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("ASK { ?s ?p ?o }"))
+    assert cli.main(["query", "-", "--data", str(data)]) == 0
+    assert capsys.readouterr().out == "yes\n"
+
+
+@pytest.mark.parametrize("name", ["load", "service", "insert", "from-outside"])
+def test_cli_query_refuses_with_exit_1(name, data, capsys, stub):
+    text = REFUSED[name][0].replace("{stub}", stub.url)
+    assert cli.main(["query", text, "--data", str(data)]) == 1
+    assert "is refused" in capsys.readouterr().err
+    assert stub.requests == []
+
+
+def test_cli_query_malformed_and_missing_data(data, tmp_path, capsys):
+    assert cli.main(["query", "SELECT ?s WHERE { ?s ", "--data", str(data)]) == 1
+    assert "malformed query at line 1, column" in capsys.readouterr().err
+    assert cli.main(["query", ROLES, "--data", str(tmp_path)]) == 1
+    assert "run `python build.py` first" in capsys.readouterr().err
+
+
+def test_cli_query_timeout(data, capsys):
+    started = time.monotonic()
+    assert cli.main(["query", RUNAWAY, "--data", str(data), "--timeout", "1"]) == 1
+    assert time.monotonic() - started < 5
+    assert "time limit of 1 s" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the ontology's documentation
+
+
+def test_ontology_docs_are_self_contained_and_made_offline(monkeypatch, tmp_path):
+    def no_network(*args, **kwargs):
+        raise AssertionError(f"the docs generator tried to open a connection: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    pages = docs.ontology_docs(sparql.config.ONTOLOGY_DIR / "ontology.ttl")
+    page = pages[docs.DOCS_FILE].decode("utf-8")
+    assert docs.external_resources(page) == []
+    for term in ("FictionalCharacter", "playsOnScreen", "AssertionGraph", "exemplifies"):
+        assert term in page
+    assert docs.ontology_docs(sparql.config.ONTOLOGY_DIR / "ontology.ttl") == pages  # byte-stable
+    assert "pyLODE" in page, "pyLODE is not installed: requirements.txt needs pylode==3.3.4 (3.4.1's wheel is broken)"
+
+
+def test_external_resource_finder_catches_cdn_links():
+    assert docs.external_resources('<script src="https://cdn.example/x.js"></script>')
+    assert docs.external_resources("<link rel=stylesheet href='//cdn.example/x.css'>")
+    assert docs.external_resources("body { background: url(https://x/y.png) }")
+    assert docs.external_resources('<a href="https://schema.org/Person">Person</a>') == []
+    assert docs.external_resources('<link href="data:image/png;base64,AAAA">') == []
+
+
+@pytest.mark.parametrize("text", [
+    'SELECT * WHERE { ?s ?p "#" . SERVICE <{stub}> { ?a ?b ?c } }',
+    'SELECT * WHERE { ?s ?p <http://x/#> . SERVICE <{stub}> { ?a ?b ?c } }',
+    "SELECT * WHERE { ?s ?p '''x\n# y''' . SERVICE <{stub}> { ?a ?b ?c } }",
+    'SELECT * WHERE { ?s ?p "\\"" . SERVICE <{stub}> { ?a ?b ?c } }',
+    "SELECT * WHERE { FILTER EXISTS { SERVICE <{stub}> { ?a ?b ?c } } }",
+    "SELECT * WHERE { { SELECT * WHERE { SERVICE <{stub}> { ?a ?b ?c } } } }",
+    "ASK { MINUS { SERVICE <{stub}> { ?a ?b ?c } } }",
+    "select * where { service <{stub}> { ?a ?b ?c } }",
+    "SELECT * WHERE { ?s ?p ?o } ; LOAD <{stub}>",
+])
+def test_service_hidden_in_odd_places_never_passes(text, stub):
+    """Comments, '#' in literals and IRIs, nesting, lower case: refused, or rejected as malformed."""
+    with pytest.raises(sparql.QueryError):
+        sparql.screen(text.replace("{stub}", stub.url))
+    assert stub.requests == []
