@@ -6,8 +6,10 @@ complete, so a failed build leaves the previous artifacts as they were.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -22,27 +24,80 @@ def _sort_key(quad: ox.Quad) -> tuple[str, str, str, str]:
     return (str(quad.graph_name), str(quad.subject), str(quad.predicate), str(quad.object))
 
 
-def sorted_quads(quads) -> list[ox.Quad]:
-    return sorted(set(quads), key=_sort_key)
+class Sorted(list):
+    """Statements already deduplicated and sorted by :func:`sorted_quads` or :func:`sorted_triples`.
+
+    The build sorts once and hands the same list to every writer; sorting a million quads takes
+    seconds (docs/benchmarks.md), so the writers do not sort a Sorted list again, and the IRIs it
+    uses (for the prefixes) are collected once.
+    """
+
+    iris_cache: list[str] | None = None
 
 
-def sorted_triples(triples) -> list[ox.Triple]:
-    return sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+def sorted_quads(quads) -> Sorted:
+    """Distinct quads ordered by (graph, subject, predicate, object), each in its N-Triples form."""
+    if isinstance(quads, Sorted):
+        return quads
+    # Same order as sorted(set(quads), key=_sort_key), several times faster on large graphs: one
+    # string per quad ("s p o g", str(quad)) sorted as plain strings within each graph. Ordering
+    # "s p o" strings equals ordering (s, p, o) tuples: no term contains an unescaped character
+    # below the separating space, and a term that is a proper prefix of another (_:b1, _:b10;
+    # "a", "a"@en) is followed by that space, which sorts first (tests/test_fuzz.py checks it).
+    groups: dict[str, dict[str, ox.Quad]] = {}
+    for quad in quads:
+        graph = str(quad.graph_name)
+        lines = groups.get(graph)
+        if lines is None:
+            lines = groups[graph] = {}
+        lines[str(quad)] = quad
+    out = Sorted()
+    for graph in sorted(groups):
+        lines = groups[graph]
+        out.extend(lines[line] for line in sorted(lines))
+    return out
+
+
+def sorted_triples(triples) -> Sorted:
+    """Distinct triples ordered by (subject, predicate, object) in their N-Triples form."""
+    if isinstance(triples, Sorted):
+        return triples
+    lines = {str(triple): triple for triple in triples}  # see sorted_quads
+    return Sorted(lines[line] for line in sorted(lines))
 
 
 def _used_prefixes(terms: list[str]) -> dict[str, str]:
-    """Only the prefixes whose namespace some IRI uses, in a fixed order."""
-    return {p: ns for p, ns in sorted(config.PREFIXES.items()) if any(t.startswith(ns) for t in terms)}
+    """Only the prefixes whose namespace some IRI uses, in a fixed order. ``terms`` is sorted."""
+    used = {}
+    for p, ns in sorted(config.PREFIXES.items()):
+        i = bisect.bisect_left(terms, ns)  # the first IRI >= ns starts with ns if any IRI does
+        if i < len(terms) and terms[i].startswith(ns):
+            used[p] = ns
+    return used
 
 
 def _iris(statements) -> list[str]:
-    found = set()
+    """Every IRI used (terms, graph names, literals' datatypes), sorted."""
+    if isinstance(statements, Sorted):
+        if statements.iris_cache is None:
+            statements.iris_cache = _collect_iris(statements)
+        return statements.iris_cache
+    return _collect_iris(statements)
+
+
+def _collect_iris(statements) -> list[str]:
+    terms = set()
     for s in statements:
-        for term in (s.subject, s.predicate, s.object, getattr(s, "graph_name", None)):
-            if isinstance(term, ox.NamedNode):
-                found.add(term.value)
-            elif isinstance(term, ox.Literal):
-                found.add(term.datatype.value)
+        if isinstance(s, ox.Quad):
+            terms.update((s.subject, s.predicate, s.object, s.graph_name))
+        else:
+            terms.update((s.subject, s.predicate, s.object))
+    found = set()
+    for term in terms:
+        if isinstance(term, ox.NamedNode):
+            found.add(term.value)
+        elif isinstance(term, ox.Literal):
+            found.add(term.datatype.value)
     return sorted(found)
 
 
@@ -104,14 +159,41 @@ def jsonld(quads) -> bytes:
     """Compact JSON-LD 1.1 with an inline context (nothing to fetch); one @graph per named graph."""
     quads = sorted_quads(quads)
     prefixes = _used_prefixes(_iris(quads))
+    compacted: dict[str, str] = {}  # each IRI is compacted once: a large graph repeats them a lot
+
+    def compact(iri: str) -> str:
+        out = compacted.get(iri)
+        if out is None:
+            out = compacted[iri] = _compact(iri, prefixes)
+        return out
+
     graphs: dict[str, dict[str, dict]] = {}
     for q in quads:
-        node = graphs.setdefault(q.graph_name.value, {}).setdefault(
-            q.subject.value, {"@id": _compact(q.subject.value, prefixes)})
-        if q.predicate.value == RDF_TYPE and isinstance(q.object, ox.NamedNode):
-            node.setdefault("@type", []).append(_compact(q.object.value, prefixes))
+        subject = q.subject.value
+        nodes = graphs.get(q.graph_name.value)
+        if nodes is None:
+            nodes = graphs[q.graph_name.value] = {}
+        node = nodes.get(subject)
+        if node is None:
+            node = nodes[subject] = {"@id": compact(subject)}
+        obj = q.object
+        predicate = q.predicate.value
+        if predicate == RDF_TYPE and isinstance(obj, ox.NamedNode):
+            node.setdefault("@type", []).append(compact(obj.value))
         else:
-            node.setdefault(_compact(q.predicate.value, prefixes), []).append(_jsonld_value(q.object, prefixes))
+            if isinstance(obj, ox.NamedNode):
+                value = {"@id": compact(obj.value)}
+            elif isinstance(obj, ox.BlankNode):
+                value = {"@id": f"_:{obj.value}"}
+            elif obj.language:
+                value = {"@value": obj.value, "@language": obj.language}
+            else:
+                datatype = obj.datatype.value
+                if datatype == "http://www.w3.org/2001/XMLSchema#string":
+                    value = {"@value": obj.value}
+                else:
+                    value = {"@value": obj.value, "@type": compact(datatype)}
+            node.setdefault(compact(predicate), []).append(value)
     document = {
         "@context": prefixes,
         "@graph": [
@@ -119,7 +201,61 @@ def jsonld(quads) -> bytes:
             for name, nodes in graphs.items()
         ],
     }
-    return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    return (dump_json(document) + "\n").encode()
+
+
+def dump_json(obj) -> str:
+    """Exactly ``json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True)``, faster.
+
+    With ``indent`` the standard library falls back to its pure-Python encoder, one generator step
+    per token; this writes the same text for dicts, lists, strings, numbers, booleans and None.
+    """
+    out: list[str] = []
+    _dump(obj, 0, out)
+    return "".join(out)
+
+
+_encode_string = json.encoder.encode_basestring  # the C version when available, as json.dumps uses
+
+
+def _dump(obj, depth: int, out: list[str]) -> None:
+    if isinstance(obj, str):
+        out.append(_encode_string(obj))
+    elif isinstance(obj, dict):
+        if not obj:
+            out.append("{}")
+            return
+        inner = "\n" + " " * (depth + 1)
+        out.append("{")
+        separator = inner
+        for key in sorted(obj):
+            if not isinstance(key, str):
+                raise TypeError("dump_json writes only string keys")
+            value = obj[key]
+            if isinstance(value, str):  # the common leaf, written here rather than in a call
+                out.append(separator + _encode_string(key) + ": " + _encode_string(value))
+            else:
+                out.append(separator + _encode_string(key) + ": ")
+                _dump(value, depth + 1, out)
+            separator = "," + inner
+        out.append("\n" + " " * depth + "}")
+    elif isinstance(obj, (list, tuple)):
+        if not obj:
+            out.append("[]")
+            return
+        inner = "\n" + " " * (depth + 1)
+        out.append("[")
+        separator = inner
+        for item in obj:
+            if isinstance(item, str):
+                out.append(separator + _encode_string(item))
+            else:
+                out.append(separator)
+                _dump(item, depth + 1, out)
+            separator = "," + inner
+        out.append("\n" + " " * depth + "]")
+    else:  # numbers, booleans, None: as json writes them
+        out.append(json.dumps(obj))
 
 
 # ---------------------------------------------------------------- atomic writing
@@ -137,10 +273,32 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
+class _SignalsDeferred:
+    """Hold SIGINT and SIGTERM while a few file operations run that must not be cut in half
+    (creating a temporary file and recording it, the renames, the clean-up); a signal that arrives
+    meanwhile is delivered when the block ends. Outside the main thread, or where the platform has
+    no pthread_sigmask, it does nothing."""
+
+    SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name)}
+
+    def __enter__(self):
+        self.old = None
+        if hasattr(signal, "pthread_sigmask"):
+            self.old = signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)  # a held Ctrl-C raises here
+        return False
+
+
 def write_all(out_dir: Path, artifacts: dict[str, bytes]) -> None:
     """Write every artifact to a temporary file, then rename them all into place.
 
-    If any write fails, the temporary files are removed and no artifact is replaced.
+    If any write fails, the temporary files are removed and no artifact is replaced. A Ctrl-C
+    (KeyboardInterrupt) or SIGTERM while writing does the same; the renames and the clean-up hold
+    such signals until they are done, so no half-written artifact and no temporary file is left.
     """
     temps: list[tuple[Path, Path]] = []
     try:
@@ -148,19 +306,25 @@ def write_all(out_dir: Path, artifacts: dict[str, bytes]) -> None:
         for name, content in sorted(artifacts.items()):
             target = out_dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-            temps.append((Path(tmp), target))
+            with _SignalsDeferred():
+                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+                temps.append((Path(tmp), target))
             os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; artifacts are for everyone to read
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
-        for tmp, target in temps:
-            os.replace(tmp, target)
-        temps = []
+        try:
+            with _SignalsDeferred():
+                for tmp, target in temps:
+                    os.replace(tmp, target)
+                temps = []
+        except KeyboardInterrupt:
+            pass  # pressed while the renames ran: every artifact is already in place, the build is done
     except OSError as err:
         raise WriteError(f"cannot write to {err.filename or out_dir}: {err.strerror}; "
                          "the previous artifacts are unchanged") from None
     finally:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
+        with _SignalsDeferred():
+            for tmp, _ in temps:
+                tmp.unlink(missing_ok=True)

@@ -63,12 +63,14 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
     sources = load_sources(graph_dir, ontology_dir)
     step(f"loaded {len(sources.data)} quads from {len(sources.files)} files")
 
-    problems = validate.shacl(_data_graph_triples(sources.data), sources.shapes)
+    # Computed once: SHACL validates it and the Turtle / N-Triples views serialize it.
+    default_view = _data_graph_triples(sources.data)
+    data = store_of(sources.data)
+    problems, engine = _shacl(data, default_view, sources.shapes)
     if problems:
         raise BuildError("SHACL validation failed:\n" + "\n".join(f"  {p}" for p in problems))
-    step("SHACL: conforms")
+    step("SHACL: conforms" + engine)
 
-    data = store_of(sources.data)
     verified = None
     source_sha = None
     if source_path is None:
@@ -86,30 +88,63 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
              f"(paragraphs with anchors: {len(report.paragraphs_covered)}/{report.paragraphs_total})")
 
     checks = validate.load_checks(ontology_dir / "checks")
-    problems = validate.run_checks(store_of(sources.data, sources.ontology), checks)
+    problems = _run_checks(data, sources, checks)
     if problems:
         raise BuildError("quality checks failed:\n" + "\n".join(f"  {p}" for p in problems))
     step(f"quality checks: {len(checks)} passed")
 
     stats = summary_mod.summarize(data, verified, source_sha)
-    default_view = _data_graph_triples(sources.data)
     what = "the essay's knowledge graph"
+    ordered = export.sorted_quads(sources.data)  # sorted once for the three writers of every graph
+    ordered_view = export.sorted_triples(default_view)
     artifacts = {
-        "essay-kg.trig": export.trig(sources.data, what + ", every named graph"),
-        "essay-kg.nq": export.n_quads(sources.data),
-        "essay-kg.ttl": export.turtle(default_view, what + ", all graphs but the claims' assertion graphs, merged"),
-        "essay-kg.nt": export.n_triples(default_view),
-        "essay-kg.jsonld": export.jsonld(sources.data),
+        "essay-kg.trig": export.trig(ordered, what + ", every named graph"),
+        "essay-kg.nq": export.n_quads(ordered),
+        "essay-kg.ttl": export.turtle(ordered_view, what + ", all graphs but the claims' assertion graphs, merged"),
+        "essay-kg.nt": export.n_triples(ordered_view),
+        "essay-kg.jsonld": export.jsonld(ordered),
         "ontology.ttl": export.turtle([q.triple for q in sources.ontology], "the ontology and the reused terms"),
         # Copied as written: its property shapes are blank nodes, whose labels a re-serialization would vary.
         "shapes.ttl": export.header("#", "the SHACL shapes, as written") + (ontology_dir / "shapes.ttl").read_bytes(),
     }
+    del ordered, ordered_view
     artifacts.update(_optional_pages(data, stats, ontology_dir, step))
     stats["artifacts"] = {name: len(content) for name, content in sorted(artifacts.items())}
     artifacts["summary.json"] = (json.dumps(stats, indent=2, ensure_ascii=False) + "\n").encode()
     export.write_all(out_dir, artifacts)
     step(f"wrote {len(artifacts)} files to {out_dir}")
     return stats
+
+
+def _shacl(data: ox.Store, default_view: list[ox.Triple], shapes: list[ox.Triple]) -> tuple[list, str]:
+    """SHACL problems and how they were found: pySHACL up to validate.PYSHACL_LIMIT triples, above
+    that the same shapes compiled to SPARQL (pySHACL takes minutes on 10^5 triples)."""
+    from . import validate
+
+    if len(default_view) > validate.PYSHACL_LIMIT:
+        assertion = config.PREFIXES["assertion"]
+        graphs = [g for g in data.named_graphs() if not g.value.startswith(assertion)]
+        try:
+            return (validate.shacl_sparql(data, graphs, shapes),
+                    f" ({len(default_view)} triples: the shapes run as SPARQL queries)")
+        except validate.ShaclUnsupported:
+            pass
+    return validate.shacl(default_view, shapes), ""
+
+
+def _run_checks(data: ox.Store, sources, checks) -> list:
+    """The quality checks over the data and the ontology graph. The ontology is added to the data's
+    store for the checks and removed after them, rather than copying a large graph into a second store."""
+    from . import validate
+    from .load import ONTOLOGY_GRAPH
+
+    if next(iter(data.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH)), None) is not None:
+        return validate.run_checks(store_of(sources.data, sources.ontology), checks)  # the data uses that graph name
+    data.bulk_extend(sources.ontology)
+    try:
+        return validate.run_checks(data, checks)
+    finally:
+        data.remove_graph(ONTOLOGY_GRAPH)
 
 
 def _optional_module(name: str):
@@ -129,14 +164,73 @@ def _optional_pages(data: ox.Store, stats: dict, ontology_dir: Path, step) -> di
     pages: dict[str, bytes] = {}
     render = _optional_module("render")
     if render is not None:
-        pages.update(render.render_pages(data, stats))
-        step("rendered " + ", ".join(sorted(pages)))
+        view, view_stats, note = view_of(data, stats)
+        pages.update(render.render_pages(view, view_stats))
+        step("rendered " + ", ".join(sorted(pages)) + note)
     docs = _optional_module("docs")
     if docs is not None:
         doc_pages = docs.ontology_docs(ontology_dir / "ontology.ttl")
         pages.update(doc_pages)
         step("documented the ontology: " + ", ".join(sorted(doc_pages)))
     return pages
+
+
+# The graph view lays out and ranks every node it draws (networkx spring layout and betweenness,
+# both faster than linear in the nodes): 107 nodes take 1 s, 460 nodes 12 s. A larger graph gets
+# a filtered view instead: the essay's first claims in order, with what they link to.
+VIEW_NODES = 250
+
+
+def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
+    """The store the graph view draws, the summary it checks against, and a note for the log.
+
+    Up to VIEW_NODES nodes: the whole graph. Above: the claims in the essay's order, each with
+    the nodes it links to (themes with their broader themes, entities, quotations), while the total
+    stays within VIEW_NODES; every triple about a kept node, and the evidence anchors of kept claims.
+    """
+    from . import kinds as kinds_mod
+
+    if stats.get("nodes", 0) <= VIEW_NODES:
+        return data, stats, ""
+    kinds = kinds_mod.kinds_in(data)
+    claims = [row["c"] for row in data.query(
+        "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
+        use_default_graph_as_union=True)]
+    broader = ox.NamedNode("http://www.w3.org/2004/02/skos/core#broader")
+
+    def neighbours(node: ox.NamedNode) -> list[ox.NamedNode]:
+        out, stack = [], [q.object for q in data.quads_for_pattern(node, None, None)]
+        while stack:
+            term = stack.pop()
+            if isinstance(term, ox.NamedNode) and term.value in kinds and term not in out:
+                out.append(term)
+                if kinds[term.value] == "theme":
+                    stack.extend(q.object for q in data.quads_for_pattern(term, broader, None))
+        return out
+
+    keep: dict[ox.NamedNode, None] = {}
+    for claim in claims:
+        group = [claim] + [n for n in neighbours(claim) if n not in keep]
+        if len(keep) + len(group) > VIEW_NODES - 1:  # the essay itself is drawn too
+            break
+        keep.update(dict.fromkeys(group))
+    view = ox.Store()
+    evidence = ox.NamedNode(config.EKG + "evidence")
+    selector = ox.NamedNode("http://www.w3.org/ns/oa#hasSelector")
+    essay = ox.NamedNode(config.ESSAY_IRI)
+    for node in list(keep) + [essay]:
+        view.extend(data.quads_for_pattern(node, None, None))
+        for quad in data.quads_for_pattern(node, evidence, None):
+            view.extend(data.quads_for_pattern(quad.object, None, None))
+            for sel in data.quads_for_pattern(quad.object, selector, None):
+                view.extend(data.quads_for_pattern(sel.object, None, None))
+    view_kinds: dict[str, int] = {}
+    for kind in kinds_mod.kinds_in(view).values():
+        view_kinds[kind] = view_kinds.get(kind, 0) + 1
+    note = (f" (a filtered view: the first {sum(1 for n in keep if kinds[n.value] == 'claim')} claims and what "
+            f"they link to, {sum(view_kinds.values())} of {stats['nodes']} nodes; the view draws at most "
+            f"{VIEW_NODES})")
+    return view, {"kinds": view_kinds}, note
 
 
 def summary_line(stats: dict) -> str:
@@ -161,5 +255,8 @@ def run(args: argparse.Namespace) -> int:
     except WriteError as err:
         print(f"build failed: {err}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:
+        print("build interrupted: nothing was written; the previous artifacts are unchanged", file=sys.stderr)
+        return 130
     print(summary_line(stats))
     return 0
