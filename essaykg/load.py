@@ -75,6 +75,9 @@ def load_graph_dir(graph_dir: Path = config.GRAPH_DIR) -> tuple[list[ox.Quad], l
 
 def load_sources(graph_dir: Path = config.GRAPH_DIR, ontology_dir: Path = config.ONTOLOGY_DIR) -> Sources:
     """Read data, ontology and shapes. Raises LoadError on the first bad file."""
+    for folder in (graph_dir, ontology_dir):
+        if not folder.is_dir():
+            raise LoadError(f"{_rel(folder)}: no such folder")
     data, files = load_graph_dir(graph_dir)
     ontology: list[ox.Quad] = []
     shapes: list[ox.Triple] = []

@@ -162,6 +162,11 @@ def _screen_cached(text: str, graphs: frozenset[str] | None) -> Screened:
     return _screen(text, graphs)
 
 
+# rdflib's SPARQL parser (pyparsing) is not thread-safe (RDFLib/rdflib#1282): under concurrent
+# requests valid queries failed with "Param.postParse2() missing 1 required positional argument".
+_PARSE_LOCK = threading.Lock()
+
+
 def _screen(text: str, graphs: frozenset[str] | None = None) -> Screened:
     """Parse ``text`` with rdflib's SPARQL parser and refuse what could write or reach outside.
 
@@ -174,10 +179,12 @@ def _screen(text: str, graphs: frozenset[str] | None = None) -> Screened:
         raise QuerySyntaxError("the query is empty")
     parser = _rdflib_parser()
     try:
-        tree = parser.parseQuery(text)
+        with _PARSE_LOCK:
+            tree = parser.parseQuery(text)
     except Exception as err:  # pyparsing.ParseException, or RecursionError on absurd nesting
         try:
-            update = parser.parseUpdate(text)
+            with _PARSE_LOCK:
+                update = parser.parseUpdate(text)
         except Exception:
             raise _syntax_error(err, text) from None
         ops = []

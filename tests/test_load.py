@@ -40,3 +40,8 @@ def test_real_sources_load():
     assert names == ["anchors.trig", "claims.trig", "entities.trig", "essay.trig", "external-terms.ttl",
                      "film-facts.trig", "ontology.ttl", "quotations.trig", "shapes.ttl", "themes.trig"]
     assert all(q.graph_name == load.ONTOLOGY_GRAPH for q in sources.ontology)
+
+
+def test_missing_folder_is_named(tmp_path):
+    with pytest.raises(load.LoadError, match=r"nope: no such folder"):
+        load.load_sources(tmp_path, tmp_path / "nope")
