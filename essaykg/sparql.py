@@ -93,6 +93,12 @@ class QueryTimeout(QueryError):
         self.lived = lived
 
 
+class QueryAborted(QueryError):
+    """The worker running the query died (killed, or out of memory): a server-side failure."""
+
+    status = 503
+
+
 class DataMissing(QueryError):
     status = 500
 
@@ -647,7 +653,8 @@ class QueryPool:
             reply = worker.recv() if worker.poll(left) else None
         except (EOFError, OSError, pickle.UnpicklingError):
             self._discard(worker)
-            raise QueryError("the query stopped its worker (it may have needed too much memory)") from None
+            raise QueryAborted("the query's worker stopped before answering (killed, or out of memory); "
+                               "it has been replaced: try again") from None
         if reply is None:
             self._discard(worker)
             lived = time.monotonic() - started
