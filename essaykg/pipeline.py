@@ -227,10 +227,10 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
     view_kinds: dict[str, int] = {}
     for kind in kinds_mod.kinds_in(view).values():
         view_kinds[kind] = view_kinds.get(kind, 0) + 1
-    note = (f" (a filtered view: the first {sum(1 for n in keep if kinds[n.value] == 'claim')} claims and what "
-            f"they link to, {sum(view_kinds.values())} of {stats['nodes']} nodes; the view draws at most "
-            f"{VIEW_NODES})")
-    return view, {"kinds": view_kinds}, note
+    shown = (f"a filtered view: the first {sum(1 for n in keep if kinds[n.value] == 'claim')} claims and what "
+             f"they link to, {sum(view_kinds.values())} of {stats['nodes']} nodes; the view draws at most "
+             f"{VIEW_NODES}")
+    return view, {"kinds": view_kinds, "view_note": shown}, f" ({shown})"
 
 
 def summary_line(stats: dict) -> str:

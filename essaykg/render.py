@@ -470,7 +470,8 @@ VIS_OPTIONS = {
 # ---------------------------------------------------------------------------- pages
 
 
-def _graph_page_data(model: Model) -> dict:
+def _graph_page_data(model: Model, note: str | None = None) -> dict:
+    """The graph page's data; ``note`` says on the page when it shows only part of a larger graph."""
     node_ids = sorted(model.kinds)
     pairs = [(e["from"], e["to"]) for e in model.edges]
     from . import layout
@@ -502,6 +503,7 @@ def _graph_page_data(model: Model) -> dict:
                            for c, s in EDGE_STYLE.items()],
         "edgeCategory": {f"e{i}": e["category"] for i, e in enumerate(model.edges)},
         "counts": {"nodes": len(node_ids), "edges": len(model.edges)},
+        "viewNote": note,
         "options": VIS_OPTIONS,
     }
 
@@ -651,8 +653,9 @@ def render_pages(store: ox.Store, summary: dict) -> dict[str, bytes]:
             raise ValueError(f"the graph view would draw {drawn}, but the summary counts {expected}")
     env = _environment()
     vis = vis_script()
+    note = summary.get("view_note") if isinstance(summary, dict) else None
     return {
-        "graph.html": _render(_graph_page_data(model), env, vis),
+        "graph.html": _render(_graph_page_data(model, note), env, vis),
         "themes.html": _render(_themes_page_data(model), env, vis),
     }
 

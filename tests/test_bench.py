@@ -253,6 +253,8 @@ def test_large_graphs_validate_with_sparql_and_draw_a_filtered_view(tmp_path, mo
     assert "a filtered view" in rendered and f"of {stats['nodes']} nodes" in rendered
     page = (tmp_path / "out" / "graph.html").read_text(encoding="utf-8")
     assert "claim/c0" in page  # the first claims are drawn
+    assert f'<p id="view-note" class="status">Showing part of the graph: a filtered view: ' in page
+    assert f"of {stats['nodes']} nodes; the view draws at most 30." in page
 
 
 # ---------------------------------------------------------------------------- the rewrites it measures
