@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             located = anchors.locate(source, quote, occurrence)
         except anchors.AnchorError as err:
-            print(f"error: {slug or ''}: {err}", file=sys.stderr)
+            print(f"error: {slug + ': ' if slug else ''}{err}", file=sys.stderr)
             status = 1
             continue
         print(anchors.selector_trig(slug or _slug(quote, located.paragraph), located))

@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "serve": (
         "essaykg.serve",
-        "serve the graph on http://127.0.0.1 : SPARQL endpoint, query editor, entity pages, graph view",
+        "serve the graph on http://127.0.0.1: SPARQL endpoint, query editor, entity pages, graph view",
         "Start a local, read-only web app: the SPARQL 1.1 Protocol at /sparql, a query editor, a page "
         "per entity, the graph view and the ontology's documentation. Every query has a time limit.",
     ),

@@ -67,8 +67,13 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
     default_view = _data_graph_triples(sources.data)
     data = store_of(sources.data)
     problems, engine = _shacl(data, default_view, sources.shapes)
+    checks = validate.load_checks(ontology_dir / "checks")
     if problems:
-        raise BuildError("SHACL validation failed:\n" + "\n".join(f"  {p}" for p in problems))
+        # The quality checks run too: a typo (schema:nmae) shows in SHACL only as a missing
+        # schema:name; the undefined-term check names the typo itself.
+        found = _run_checks(data, sources, checks)
+        raise BuildError("SHACL validation failed:\n" + "\n".join(f"  {p}" for p in problems)
+                         + ("\nquality checks failed:\n" + "\n".join(f"  {p}" for p in found) if found else ""))
     step("SHACL: conforms" + engine)
 
     verified = None
@@ -87,7 +92,6 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
         step(f"verified {report.verified} anchors against {source_path.name} "
              f"(paragraphs with anchors: {len(report.paragraphs_covered)}/{report.paragraphs_total})")
 
-    checks = validate.load_checks(ontology_dir / "checks")
     problems = _run_checks(data, sources, checks)
     if problems:
         raise BuildError("quality checks failed:\n" + "\n".join(f"  {p}" for p in problems))

@@ -7,6 +7,7 @@ worker process under a time limit, with pyoxigraph (default) or rdflib.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "query", nargs="?",
         help="a SPARQL query, a .rq file, '-' for standard input, or a saved question's name or number "
-        "(e.g. 03 or 03-quotations-and-speakers)",
+        "(e.g. 3, 03, 03-claims-per-cited-reference or claims-per-cited-reference)",
     )
     parser.add_argument("--list", action="store_true", help="list the saved questions in queries/ and exit")
     parser.add_argument(
@@ -46,8 +47,11 @@ def _read_query(spec: str) -> str:
             return path.read_text(encoding="utf-8")
         except OSError as err:
             raise sparql.QueryError(f"cannot read {spec}: {err.strerror}") from None
-    saved = sparql.find_saved(spec) if len(spec) < 128 and " " not in spec.strip() else None
-    if saved is not None:
+    name = spec.strip()
+    if len(name) < 128 and re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):  # no SPARQL query looks like this
+        saved = sparql.find_saved(name)
+        if saved is None:
+            raise sparql.QueryError(f"no saved question '{name}'; see `python build.py query --list`")
         return saved.text
     return spec
 

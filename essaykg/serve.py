@@ -162,7 +162,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Referrer-Policy", "no-referrer")
         if content_type.startswith("text/html"):
             self.send_header("Content-Security-Policy", CSP)
-        for key, value in (headers or {}).items():
+        headers = dict(headers or {})
+        if self.path.startswith(("/sparql", "/id/", "/resource")):
+            headers.setdefault("Vary", "Accept")  # the same URL answers HTML, JSON, CSV, Turtle...: caches must key on Accept
+        for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD":

@@ -907,10 +907,11 @@ def saved_queries(directory: Path = QUERIES_DIR) -> list[SavedQuery]:
 
 
 def find_saved(name: str, directory: Path = QUERIES_DIR) -> SavedQuery | None:
-    """A saved query by its full name (``03-quotations``) or number (``3``, ``03``)."""
+    """A saved query by its full name (``03-quotations``), its name without the number
+    (``quotations``) or its number (``3``, ``03``)."""
     for saved in saved_queries(directory):
-        number = saved.name.split("-", 1)[0]
-        if name in {saved.name, number} or (name.isdigit() and number.isdigit() and int(name) == int(number)):
+        number, _, rest = saved.name.partition("-")
+        if name in {saved.name, number, rest} or (name.isdigit() and number.isdigit() and int(name) == int(number)):
             return saved
     return None
 

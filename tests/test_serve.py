@@ -346,3 +346,14 @@ def test_urlopen_error_body_is_the_message(server):
         assert err.code == 400 and b"SERVICE <http://x/> is refused" in err.read()
     else:
         pytest.fail("no error")
+
+
+def test_negotiated_responses_say_they_vary_by_accept(server):
+    for path in ["/sparql?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}), "/id/samantha"]:
+        for accept in ["text/html", "application/json", "text/turtle"]:
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+            conn.request("GET", path, headers={"Accept": accept})
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            assert response.status == 200 and response.getheader("Vary") == "Accept", (path, accept, response.status)
