@@ -88,3 +88,12 @@ ESSAY_FACTS = {
 def test_expected_answers_agree_with_the_essay(name):
     saved = next(q for q in SAVED if q.name == name)
     assert ESSAY_FACTS[name](saved.expected().tuples())
+
+
+def test_saved_questions_by_short_name_and_a_clear_miss(capsys):
+    from essaykg import sparql
+
+    assert sparql.find_saved("theme-tree").name == "05-theme-tree"
+    assert sparql.find_saved("5").name == sparql.find_saved("05-theme-tree").name
+    assert cli.main(["query", "19"]) == 1
+    assert "no saved question '19'; see `python build.py query --list`" in capsys.readouterr().err
