@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import json
 import os
 import pickle
@@ -411,6 +412,12 @@ def graph_names(store: ox.Store) -> set[str]:
     return {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
 
 
+def _capped(items, max_rows: int) -> tuple[list, bool]:
+    """At most ``max_rows`` of ``items`` (read lazily), and whether more were left."""
+    taken = list(itertools.islice(items, max_rows))
+    return taken, next(items, None) is not None
+
+
 def execute(backend, screened: Screened, engine: str = "oxigraph", max_rows: int = DEFAULT_MAX_ROWS,
             default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> Result:
     """Run a screened query on a loaded store (oxigraph) or Dataset (rdflib), in this process."""
@@ -431,19 +438,12 @@ def execute(backend, screened: Screened, engine: str = "oxigraph", max_rows: int
             result.boolean = bool(answer)
         elif isinstance(answer, ox.QuerySolutions):
             result.variables = [v.value for v in answer.variables]
-            for solution in answer:
-                if len(result.rows) >= max_rows:
-                    result.truncated = True
-                    break
-                result.rows.append({v: term_from_ox(solution[v]) for v in result.variables
-                                    if solution[v] is not None})
+            result.rows, result.truncated = _capped(
+                ({v: term_from_ox(s[v]) for v in result.variables if s[v] is not None} for s in answer), max_rows)
         else:
-            for triple in answer:
-                if len(result.triples) >= max_rows:
-                    result.truncated = True
-                    break
-                result.triples.append((term_from_ox(triple.subject), term_from_ox(triple.predicate),
-                                       term_from_ox(triple.object)))
+            result.triples, result.truncated = _capped(
+                ((term_from_ox(t.subject), term_from_ox(t.predicate), term_from_ox(t.object)) for t in answer),
+                max_rows)
     elif engine == "rdflib":
         if default_graphs is not None or named_graphs is not None:
             raise QueryError("default-graph-uri and named-graph-uri are supported with the oxigraph engine only")
@@ -452,18 +452,11 @@ def execute(backend, screened: Screened, engine: str = "oxigraph", max_rows: int
             result.boolean = bool(answer.askAnswer)
         elif answer.type == "SELECT":
             result.variables = [str(v) for v in answer.vars]
-            for solution in answer:
-                if len(result.rows) >= max_rows:
-                    result.truncated = True
-                    break
-                result.rows.append({v: term_from_rdflib(solution[v]) for v in result.variables
-                                    if solution[v] is not None})
+            result.rows, result.truncated = _capped(
+                ({v: term_from_rdflib(s[v]) for v in result.variables if s[v] is not None} for s in answer), max_rows)
         else:
-            for s, p, o in answer.graph:
-                if len(result.triples) >= max_rows:
-                    result.truncated = True
-                    break
-                result.triples.append((term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o)))
+            result.triples, result.truncated = _capped(
+                ((term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o)) for s, p, o in answer.graph), max_rows)
     else:
         raise QueryError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     result.seconds = time.perf_counter() - started
