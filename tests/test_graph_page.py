@@ -140,6 +140,15 @@ def drawn_edges(view) -> list[str]:
 
 def node_point(view, node_id: str, scale: float = 1.4) -> tuple[float, float]:
     """Centre the view on a node and return its position on the screen; check nothing covers it."""
+    # A zoom still running (search's Enter, a double click) would move the view after ours: wait
+    # until the view holds still for 150 ms.
+    view.page.evaluate("""() => new Promise(resolve => {
+        const net = essayGraph.network;
+        const look = () => JSON.stringify([net.getViewPosition(), net.getScale()]);
+        let last = look();
+        const check = () => { const now = look(); if (now === last) resolve(); else { last = now; setTimeout(check, 150); } };
+        setTimeout(check, 150);
+    })""")
     dom = view.page.evaluate("""([id, scale]) => {
         const net = essayGraph.network;
         net.moveTo({position: net.getPositions([id])[id], scale: scale, animation: false});
