@@ -129,10 +129,6 @@ def n_triples(triples) -> bytes:
 
 # ---------------------------------------------------------------- JSON-LD
 
-def jsonld_context(iris: list[str]) -> dict:
-    return {"@context": _used_prefixes(iris)}
-
-
 def _compact(iri: str, prefixes: dict[str, str]) -> str:
     best = max((ns for ns in prefixes.values() if iri.startswith(ns)), key=len, default=None)
     if best is None:
@@ -143,16 +139,17 @@ def _compact(iri: str, prefixes: dict[str, str]) -> str:
     return iri if local.startswith("//") else f"{prefix}:{local}"
 
 
-def _jsonld_value(term: ox.Literal | ox.NamedNode | ox.BlankNode, prefixes) -> dict:
+def _jsonld_value(term: ox.Literal | ox.NamedNode | ox.BlankNode, compact) -> dict:
+    """The JSON-LD value object of an RDF term; ``compact`` turns an IRI into its compact form."""
     if isinstance(term, ox.NamedNode):
-        return {"@id": _compact(term.value, prefixes)}
+        return {"@id": compact(term.value)}
     if isinstance(term, ox.BlankNode):
         return {"@id": f"_:{term.value}"}
     if term.language:
         return {"@value": term.value, "@language": term.language}
     if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
         return {"@value": term.value}
-    return {"@value": term.value, "@type": _compact(term.datatype.value, prefixes)}
+    return {"@value": term.value, "@type": compact(term.datatype.value)}
 
 
 def jsonld(quads) -> bytes:
@@ -181,19 +178,7 @@ def jsonld(quads) -> bytes:
         if predicate == RDF_TYPE and isinstance(obj, ox.NamedNode):
             node.setdefault("@type", []).append(compact(obj.value))
         else:
-            if isinstance(obj, ox.NamedNode):
-                value = {"@id": compact(obj.value)}
-            elif isinstance(obj, ox.BlankNode):
-                value = {"@id": f"_:{obj.value}"}
-            elif obj.language:
-                value = {"@value": obj.value, "@language": obj.language}
-            else:
-                datatype = obj.datatype.value
-                if datatype == "http://www.w3.org/2001/XMLSchema#string":
-                    value = {"@value": obj.value}
-                else:
-                    value = {"@value": obj.value, "@type": compact(datatype)}
-            node.setdefault(compact(predicate), []).append(value)
+            node.setdefault(compact(predicate), []).append(_jsonld_value(obj, compact))
     document = {
         "@context": prefixes,
         "@graph": [
