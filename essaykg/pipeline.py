@@ -239,7 +239,7 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
 
 def summary_line(stats: dict) -> str:
     verified = (f"{stats['anchors_verified']}/{stats['anchors']} anchors verified"
-                if stats["source"]["anchors_verified"] else "anchors NOT verified")
+                if stats["source"]["verified"] else "anchors NOT verified")
     return (f"built {stats['triples']} triples in {len(stats['graphs'])} graphs "
             f"({stats['claim_graphs']} claim graphs): {stats['entities']} entities, {stats['themes']} themes, "
             f"{stats['claims']} claims, {stats['quotations']} quotations; {verified}; "

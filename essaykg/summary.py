@@ -57,7 +57,7 @@ def summarize(store: ox.Store, anchors_verified: int | None, source_sha256: str 
     assertion_prefix = config.PREFIXES["assertion"]
     entity_kinds = {"person", "character", "work", "organization", "place", "award"}
     return {
-        "source": {"sha256": source_sha256, "anchors_verified": anchors_verified is not None},
+        "source": {"sha256": source_sha256, "verified": anchors_verified is not None},
         "triples": sum(graphs.values()),
         "graphs": dict(sorted(graphs.items())),
         "claim_graphs": sum(1 for g in graphs if g.startswith(assertion_prefix)),
