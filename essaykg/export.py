@@ -1,6 +1,9 @@
 """Serialize the graph into its artifacts, byte for byte reproducibly, and write them atomically.
 
-Quads are sorted before serializing, so two builds of the same sources give identical bytes.
+Up to SORTED_LIMIT quads, quads are sorted before serializing: readable, diffable files, and two
+builds of the same sources give identical bytes. Above it, sorting in Python costs more than the
+rest of the build (docs/benchmarks.md), so :func:`store_writers` has Oxigraph write straight from
+its store: in the store's index order, which is also the same on every build of the same sources.
 ``write_all`` writes every file to a temporary name first and renames only when all are
 complete, so a failed build leaves the previous artifacts as they were.
 """
@@ -11,13 +14,19 @@ import json
 import os
 import signal
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 import pyoxigraph as ox
 
 from . import config
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SORTED_LIMIT = 50_000  # quads; the essay has about 2,000
+
+# An artifact is its bytes, or a function that writes it into an open binary file.
+Writer = Callable[[BinaryIO], None]
 
 
 def _sort_key(quad: ox.Quad) -> tuple[str, str, str, str]:
@@ -125,6 +134,47 @@ def n_quads(quads) -> bytes:
 
 def n_triples(triples) -> bytes:
     return ox.serialize(sorted_triples(triples), format=ox.RdfFormat.N_TRIPLES)
+
+
+# ---------------------------------------------------------------- large graphs: written by Oxigraph
+
+def store_writers(store: ox.Store, view_graphs: list[ox.NamedNode], what: str) -> dict[str, Writer]:
+    """The five RDF artifacts of a large graph, each written by Oxigraph from the store.
+
+    The Turtle and N-Triples files merge ``view_graphs``: each graph is written in turn, so a triple
+    stated in two of those graphs is written twice (still the same RDF graph; removing duplicates
+    needs a set of every triple, seconds and gigabytes at a million). The JSON-LD is expanded
+    (full IRIs, no context): Oxigraph's writer does not compact.
+    """
+    prefixes = dict(sorted(config.PREFIXES.items()))
+
+    def dataset(fmt: ox.RdfFormat, comment: str | None) -> Writer:
+        def write(handle: BinaryIO) -> None:
+            if comment:
+                handle.write(header("#", comment))
+            store.dump(handle, fmt, prefixes=prefixes if fmt in _PREFIXED else None)
+        return write
+
+    def merged(fmt: ox.RdfFormat, comment: str | None) -> Writer:
+        def write(handle: BinaryIO) -> None:
+            if comment:
+                handle.write(header("#", comment))
+            for graph in sorted(view_graphs, key=str):
+                if comment:
+                    handle.write(f"\n# from the graph {graph}\n".encode())
+                store.dump(handle, fmt, from_graph=graph, prefixes=prefixes if fmt in _PREFIXED else None)
+        return write
+
+    return {
+        "essay-kg.trig": dataset(ox.RdfFormat.TRIG, what + ", every named graph"),
+        "essay-kg.nq": dataset(ox.RdfFormat.N_QUADS, None),
+        "essay-kg.jsonld": dataset(ox.RdfFormat.JSON_LD, None),
+        "essay-kg.ttl": merged(ox.RdfFormat.TURTLE, what + ", all graphs but the claims' assertion graphs, merged"),
+        "essay-kg.nt": merged(ox.RdfFormat.N_TRIPLES, None),
+    }
+
+
+_PREFIXED = {ox.RdfFormat.TRIG, ox.RdfFormat.TURTLE}
 
 
 # ---------------------------------------------------------------- JSON-LD
@@ -278,27 +328,55 @@ class _SignalsDeferred:
         return False
 
 
-def write_all(out_dir: Path, artifacts: dict[str, bytes]) -> None:
+def _fill(fd: int, content: bytes | Writer) -> None:
+    with os.fdopen(fd, "wb") as handle:
+        if callable(content):
+            content(handle)
+        else:
+            handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_all(out_dir: Path, artifacts: dict[str, bytes | Writer],
+              then: Callable[[dict[str, int]], dict[str, bytes]] | None = None) -> None:
     """Write every artifact to a temporary file, then rename them all into place.
+
+    Writers run on threads, two at a time: Oxigraph releases the GIL while it serializes.
+    ``then``, given the size of every file written, returns more files to write (the summary,
+    which lists those sizes); they are renamed into place with the rest.
 
     If any write fails, the temporary files are removed and no artifact is replaced. A Ctrl-C
     (KeyboardInterrupt) or SIGTERM while writing does the same; the renames and the clean-up hold
     such signals until they are done, so no half-written artifact and no temporary file is left.
     """
     temps: list[tuple[Path, Path]] = []
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name, content in sorted(artifacts.items()):
+    writers: list[tuple[int, Writer]] = []
+
+    def create(batch: dict[str, bytes | Writer]) -> None:
+        for name, content in sorted(batch.items()):
             target = out_dir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             with _SignalsDeferred():
                 fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
                 temps.append((Path(tmp), target))
+                if callable(content):
+                    writers.append((fd, content))
             os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; artifacts are for everyone to read
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
+            if not callable(content):
+                _fill(fd, content)
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        create(artifacts)
+        if writers:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                running = [pool.submit(_fill, fd, write) for fd, write in writers]
+                writers = []  # each _fill closes its file
+                for done in running:
+                    done.result()
+        if then is not None:
+            create(then({target.relative_to(out_dir).as_posix(): tmp.stat().st_size for tmp, target in temps}))
         try:
             with _SignalsDeferred():
                 for tmp, target in temps:
@@ -307,9 +385,11 @@ def write_all(out_dir: Path, artifacts: dict[str, bytes]) -> None:
         except KeyboardInterrupt:
             pass  # pressed while the renames ran: every artifact is already in place, the build is done
     except OSError as err:
-        raise WriteError(f"cannot write to {err.filename or out_dir}: {err.strerror}; "
+        raise WriteError(f"cannot write to {err.filename or out_dir}: {err.strerror or err}; "
                          "the previous artifacts are unchanged") from None
     finally:
         with _SignalsDeferred():
+            for fd, _ in writers:  # created, never handed to a writer
+                os.close(fd)
             for tmp, _ in temps:
                 tmp.unlink(missing_ok=True)

@@ -23,9 +23,10 @@ class LoadError(Exception):
 
 @dataclass(frozen=True)
 class Sources:
-    """What the build reads: the essay's data, the ontology, the shapes."""
+    """What the build reads: the essay's data (parsed straight into a store: a million quads held
+    as Python objects would take gigabytes), the ontology, the shapes."""
 
-    data: list[ox.Quad]
+    data: ox.Store
     ontology: list[ox.Quad]
     shapes: list[ox.Triple]
     files: list[Path]
@@ -38,9 +39,13 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-def parse_file(path: Path, fmt: ox.RdfFormat) -> list[ox.Quad]:
-    """Parse one file; raise LoadError naming file:line:column on a syntax error."""
+def parse_file(path: Path, fmt: ox.RdfFormat, into: ox.Store | None = None) -> list[ox.Quad]:
+    """Parse one file (into a store, when given: then nothing is returned); raise LoadError naming
+    file:line:column on a syntax error."""
     try:
+        if into is not None:
+            into.load(path=path, format=fmt, base_iri=config.BASE)
+            return []
         with open(path, "rb") as handle:
             return list(ox.parse(handle, format=fmt, base_iri=config.BASE))
     except SyntaxError as err:
@@ -55,22 +60,23 @@ def parse_file(path: Path, fmt: ox.RdfFormat) -> list[ox.Quad]:
         raise LoadError(f"{_rel(path)}: cannot read: {err.strerror}") from None
 
 
-def load_graph_dir(graph_dir: Path = config.GRAPH_DIR) -> tuple[list[ox.Quad], list[Path]]:
-    """All quads of ``graph/``; a triple outside a named graph is an error."""
+def load_graph_dir(graph_dir: Path = config.GRAPH_DIR) -> tuple[ox.Store, list[Path]]:
+    """A store of all quads of ``graph/``; a triple outside a named graph is an error."""
     files = sorted(graph_dir.rglob("*.trig"))
     stray = sorted(p for p in graph_dir.rglob("*") if p.is_file() and p.suffix not in {".trig", ".md"})
     if stray:
         raise LoadError(f"{_rel(stray[0])}: graph/ holds only .trig files (and README.md)")
-    quads: list[ox.Quad] = []
+    store = ox.Store()
     for path in files:
-        for quad in parse_file(path, ox.RdfFormat.TRIG):
-            if isinstance(quad.graph_name, ox.DefaultGraph):
-                raise LoadError(
-                    f"{_rel(path)}: the triple <{quad.subject.value}> <{quad.predicate.value}> ... "
-                    "is outside a named graph; wrap it in a GRAPH block"
-                )
-            quads.append(quad)
-    return quads, files
+        parse_file(path, ox.RdfFormat.TRIG, into=store)
+        # checked after each file, so the message names the file that has it
+        stray_quad = next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
+        if stray_quad is not None:
+            raise LoadError(
+                f"{_rel(path)}: the triple <{stray_quad.subject.value}> <{stray_quad.predicate.value}> ... "
+                "is outside a named graph; wrap it in a GRAPH block"
+            )
+    return store, files
 
 
 def load_sources(graph_dir: Path = config.GRAPH_DIR, ontology_dir: Path = config.ONTOLOGY_DIR) -> Sources:

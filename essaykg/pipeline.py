@@ -42,10 +42,16 @@ def resolve_source(requested: Path | None) -> Path | None:
     return None
 
 
-def _data_graph_triples(quads: list[ox.Quad]) -> list[ox.Triple]:
+def _data_graph_triples(quads) -> list[ox.Triple]:
     """What SHACL validates: every data graph except the claims' assertion graphs."""
     assertion = config.PREFIXES["assertion"]
     return [q.triple for q in quads if not q.graph_name.value.startswith(assertion)]
+
+
+def _view_graphs(data: ox.Store) -> list[ox.NamedNode]:
+    """The graphs SHACL validates and the merged Turtle / N-Triples hold: all but the assertion graphs."""
+    assertion = config.PREFIXES["assertion"]
+    return sorted((g for g in data.named_graphs() if not g.value.startswith(assertion)), key=str)
 
 
 def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
@@ -61,12 +67,12 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
 
     source_path = resolve_source(source)
     sources = load_sources(graph_dir, ontology_dir)
-    step(f"loaded {len(sources.data)} quads from {len(sources.files)} files")
+    data = sources.data
+    quad_count = len(data)
+    step(f"loaded {quad_count} quads from {len(sources.files)} files")
 
-    # Computed once: SHACL validates it and the Turtle / N-Triples views serialize it.
-    default_view = _data_graph_triples(sources.data)
-    data = store_of(sources.data)
-    problems, engine = _shacl(data, default_view, sources.shapes)
+    view_graphs = _view_graphs(data)
+    problems, engine = _shacl(data, quad_count, view_graphs, sources.shapes)
     checks = validate.load_checks(ontology_dir / "checks")
     if problems:
         # The quality checks run too: a typo (schema:nmae) shows in SHACL only as a missing
@@ -98,42 +104,57 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
     step(f"quality checks: {len(checks)} passed")
 
     stats = summary_mod.summarize(data, verified, source_sha)
+    step("summarized")
+    artifacts = _rdf_artifacts(data, quad_count, view_graphs)
+    artifacts.update({
+        "ontology.ttl": export.turtle([q.triple for q in sources.ontology], "the ontology and the reused terms"),
+        # Copied as written: its property shapes are blank nodes, whose labels a re-serialization would vary.
+        "shapes.ttl": export.header("#", "the SHACL shapes, as written") + (ontology_dir / "shapes.ttl").read_bytes(),
+    })
+    artifacts.update(_optional_pages(data, stats, ontology_dir, step))
+
+    def summary_file(sizes: dict[str, int]) -> dict[str, bytes]:
+        stats["artifacts"] = dict(sorted(sizes.items()))
+        return {"summary.json": (json.dumps(stats, indent=2, ensure_ascii=False) + "\n").encode()}
+
+    export.write_all(out_dir, artifacts, then=summary_file)
+    step(f"wrote {len(artifacts) + 1} files to {out_dir}")
+    return stats
+
+
+def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode]) -> dict:
+    """The graph in five RDF formats: sorted by Python up to export.SORTED_LIMIT quads, written
+    by Oxigraph from the store above it."""
+    from . import export
+
     what = "the essay's knowledge graph"
-    ordered = export.sorted_quads(sources.data)  # sorted once for the three writers of every graph
-    ordered_view = export.sorted_triples(default_view)
-    artifacts = {
+    if quad_count > export.SORTED_LIMIT:
+        return export.store_writers(data, view_graphs, what)
+    quads = list(data)
+    ordered = export.sorted_quads(quads)  # sorted once for the three writers of every graph
+    ordered_view = export.sorted_triples(_data_graph_triples(quads))
+    return {
         "essay-kg.trig": export.trig(ordered, what + ", every named graph"),
         "essay-kg.nq": export.n_quads(ordered),
         "essay-kg.ttl": export.turtle(ordered_view, what + ", all graphs but the claims' assertion graphs, merged"),
         "essay-kg.nt": export.n_triples(ordered_view),
         "essay-kg.jsonld": export.jsonld(ordered),
-        "ontology.ttl": export.turtle([q.triple for q in sources.ontology], "the ontology and the reused terms"),
-        # Copied as written: its property shapes are blank nodes, whose labels a re-serialization would vary.
-        "shapes.ttl": export.header("#", "the SHACL shapes, as written") + (ontology_dir / "shapes.ttl").read_bytes(),
     }
-    del ordered, ordered_view
-    artifacts.update(_optional_pages(data, stats, ontology_dir, step))
-    stats["artifacts"] = {name: len(content) for name, content in sorted(artifacts.items())}
-    artifacts["summary.json"] = (json.dumps(stats, indent=2, ensure_ascii=False) + "\n").encode()
-    export.write_all(out_dir, artifacts)
-    step(f"wrote {len(artifacts)} files to {out_dir}")
-    return stats
 
 
-def _shacl(data: ox.Store, default_view: list[ox.Triple], shapes: list[ox.Triple]) -> tuple[list, str]:
-    """SHACL problems and how they were found: pySHACL up to validate.PYSHACL_LIMIT triples, above
+def _shacl(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode],
+           shapes: list[ox.Triple]) -> tuple[list, str]:
+    """SHACL problems and how they were found: pySHACL up to validate.PYSHACL_LIMIT quads, above
     that the same shapes compiled to SPARQL (pySHACL takes minutes on 10^5 triples)."""
     from . import validate
 
-    if len(default_view) > validate.PYSHACL_LIMIT:
-        assertion = config.PREFIXES["assertion"]
-        graphs = [g for g in data.named_graphs() if not g.value.startswith(assertion)]
+    if quad_count > validate.PYSHACL_LIMIT:
         try:
-            return (validate.shacl_sparql(data, graphs, shapes),
-                    f" ({len(default_view)} triples: the shapes run as SPARQL queries)")
+            return (validate.shacl_sparql(data, view_graphs, shapes),
+                    f" ({quad_count} quads: the shapes run as SPARQL queries)")
         except validate.ShaclUnsupported:
             pass
-    return validate.shacl(default_view, shapes), ""
+    return validate.shacl(_data_graph_triples(data), shapes), ""
 
 
 def _run_checks(data: ox.Store, sources, checks) -> list:

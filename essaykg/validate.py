@@ -63,10 +63,19 @@ def shacl(data_triples, shape_triples) -> list[Problem]:
     """Validate; return one Problem per sh:ValidationResult, sorted."""
     import rdflib
     from pyshacl import validate
+    from pyshacl.errors import ReportableRuntimeError
 
+    data_triples = list(data_triples)
     data = to_rdflib(data_triples)
     shapes = to_rdflib(shape_triples)
-    _conforms, results, _text = validate(data, shacl_graph=shapes, inference="none", advanced=False)
+    try:
+        _conforms, results, _text = validate(data, shacl_graph=shapes, inference="none", advanced=False)
+    except ReportableRuntimeError:
+        # pySHACL stops at values it cannot compare ("Cannot use sh:lessThan to compare a
+        # BlankNode"); the shapes as SPARQL report those as violations of the rule, like any other.
+        store = ox.Store()
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data_triples)
+        return shacl_sparql(store, [ox.DefaultGraph()], shape_triples)
     sh = rdflib.Namespace(SH)
     problems = []
     for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):

@@ -229,7 +229,7 @@ BASE_CORPUS = synth.generate_text(700, seed=21)
 
 def _corpus_quads() -> list[ox.Quad]:
     with tempfile.TemporaryDirectory() as tmp:
-        return load.load_graph_dir(BASE_CORPUS.write(Path(tmp)).graph_dir)[0]
+        return list(load.load_graph_dir(BASE_CORPUS.write(Path(tmp)).graph_dir)[0])
 
 
 CORPUS_QUADS = _corpus_quads()
