@@ -189,8 +189,9 @@ def step_durations(steps: list[tuple[float, str]]) -> dict[str, float]:
 
 def phase_name(message: str) -> str:
     for prefix, name in (("loaded", "load"), ("SHACL", "SHACL"), ("verified", "anchors"), ("WARNING", "anchors"),
-                         ("quality checks", "quality checks"), ("rendered", "summary, serialize, render"),
-                         ("documented", "ontology docs (pyLODE)"), ("wrote", "write")):
+                         ("quality checks", "quality checks"), ("summarized", "summary"),
+                         ("rendered", "render (RDF files written meanwhile)"),
+                         ("documented", "ontology docs (pyLODE)"), ("wrote", "write (the rest)")):
         if message.startswith(prefix):
             return name
     return message.split(":")[0][:40]
@@ -364,7 +365,7 @@ PROFILE_FUNCTIONS = [
     ("  of which: spring layout", "layout.py", "spring_positions"),
     ("  of which: centrality", "layout.py", "centrality"),
     ("ontology docs (pyLODE)", "docs.py", "ontology_docs"),
-    ("write the files", "export.py", "write_all"),
+    ("write the files", "export.py", "_fill"),
 ]
 
 
@@ -373,7 +374,7 @@ def summarize_profile(rows: list[dict]) -> dict:
     total = max((r["cumulative"] for r in rows), default=0.0)
     parts = {}
     for label, file, func in PROFILE_FUNCTIONS:
-        if func is None:  # the serializers: every top-level function of export.py but write_all
+        if func is None:  # the serializers: the sorting writers of export.py
             seconds = sum(r["cumulative"] for r in rows if r["file"].endswith("/" + file) and r["function"] in
                           {"trig", "n_quads", "turtle", "n_triples", "jsonld"})
         else:
@@ -729,9 +730,10 @@ _CHECKS_AT = r"""
 import json, sys, time
 from pathlib import Path
 from essaykg import config, validate
-from essaykg.load import load_sources, store_of
+from essaykg.load import load_sources
 sources = load_sources(Path(sys.argv[1]), config.ONTOLOGY_DIR)
-store = store_of(sources.data, sources.ontology)
+store = sources.data
+store.bulk_extend(sources.ontology)
 for check in validate.load_checks(Path(sys.argv[2])):
     if sys.argv[3:] and check.name not in sys.argv[3:]:
         continue
@@ -744,8 +746,8 @@ _RENDER_ALL_AT = r"""
 import json, sys, time
 from pathlib import Path
 from essaykg import config, render, summary
-from essaykg.load import load_sources, store_of
-store = store_of(load_sources(Path(sys.argv[1]), config.ONTOLOGY_DIR).data)
+from essaykg.load import load_sources
+store = load_sources(Path(sys.argv[1]), config.ONTOLOGY_DIR).data
 stats = summary.summarize(store, None, None)
 t = time.perf_counter()
 pages = render.render_pages(store, stats)

@@ -15,6 +15,7 @@ import os
 import signal
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -329,7 +330,16 @@ class _SignalsDeferred:
 
 
 def _fill(fd: int, content: bytes | Writer) -> None:
-    with os.fdopen(fd, "wb") as handle:
+    """Write into the open file ``fd`` and close it, whatever happens."""
+    try:
+        handle = os.fdopen(fd, "wb")
+    except BaseException:
+        try:
+            os.close(fd)
+        except OSError:
+            pass  # already closed
+        raise
+    with handle:
         if callable(content):
             content(handle)
         else:
@@ -338,58 +348,97 @@ def _fill(fd: int, content: bytes | Writer) -> None:
         os.fsync(handle.fileno())
 
 
+class Staging:
+    """Artifacts written to temporary files as soon as they are made, renamed into place together.
+
+    ``add`` writes bytes at once and starts writers on threads, two at a time (Oxigraph releases
+    the GIL while it serializes, so a large graph is written while the build renders its pages);
+    ``commit`` waits for them, asks ``then`` for more files given the size of every file written
+    (the summary, which lists those sizes), and renames everything into place. Leaving the block
+    without a commit, by an error, a Ctrl-C (KeyboardInterrupt) or a SIGTERM, removes the temporary
+    files and replaces no artifact; the renames and the clean-up hold such signals until they are
+    done, so no half-written artifact and no temporary file is left. An OSError becomes WriteError.
+    """
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.temps: list[tuple[Path, Path]] = []
+        self.running = []
+        self.pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> "Staging":
+        return self
+
+    def add(self, artifacts: dict[str, bytes | Writer]) -> None:
+        with self._clear_errors():
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            for name, content in sorted(artifacts.items()):
+                target = self.out_dir / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with _SignalsDeferred():
+                    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+                    self.temps.append((Path(tmp), target))
+                try:
+                    os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; artifacts are for everyone to read
+                    if callable(content) and self.pool is None:
+                        self.pool = ThreadPoolExecutor(max_workers=2)
+                except BaseException:
+                    os.close(fd)
+                    raise
+                # _fill closes the file
+                if callable(content):
+                    self.running.append(self.pool.submit(_fill, fd, content))
+                else:
+                    _fill(fd, content)
+
+    def commit(self, then: Callable[[dict[str, int]], dict[str, bytes]] | None = None) -> None:
+        with self._clear_errors():
+            self._wait()
+            if then is not None:
+                self.add(then({target.relative_to(self.out_dir).as_posix(): tmp.stat().st_size
+                               for tmp, target in self.temps}))
+            try:
+                with _SignalsDeferred():
+                    for tmp, target in self.temps:
+                        os.replace(tmp, target)
+                    self.temps = []
+            except KeyboardInterrupt:
+                pass  # pressed while the renames ran: every artifact is already in place, the build is done
+
+    def _wait(self) -> None:
+        running, self.running = self.running, []
+        try:
+            for done in running:
+                done.result()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                self.pool = None
+
+    def __exit__(self, *exc) -> bool:
+        try:
+            self._wait()
+        except Exception:  # noqa: BLE001 - the build already failed; the first error is the one to report
+            pass
+        finally:
+            with _SignalsDeferred():
+                for tmp, _ in self.temps:
+                    tmp.unlink(missing_ok=True)
+                self.temps = []
+        return False
+
+    @contextmanager
+    def _clear_errors(self):
+        try:
+            yield
+        except OSError as err:
+            raise WriteError(f"cannot write to {err.filename or self.out_dir}: {err.strerror or err}; "
+                             "the previous artifacts are unchanged") from None
+
+
 def write_all(out_dir: Path, artifacts: dict[str, bytes | Writer],
               then: Callable[[dict[str, int]], dict[str, bytes]] | None = None) -> None:
-    """Write every artifact to a temporary file, then rename them all into place.
-
-    Writers run on threads, two at a time: Oxigraph releases the GIL while it serializes.
-    ``then``, given the size of every file written, returns more files to write (the summary,
-    which lists those sizes); they are renamed into place with the rest.
-
-    If any write fails, the temporary files are removed and no artifact is replaced. A Ctrl-C
-    (KeyboardInterrupt) or SIGTERM while writing does the same; the renames and the clean-up hold
-    such signals until they are done, so no half-written artifact and no temporary file is left.
-    """
-    temps: list[tuple[Path, Path]] = []
-    writers: list[tuple[int, Writer]] = []
-
-    def create(batch: dict[str, bytes | Writer]) -> None:
-        for name, content in sorted(batch.items()):
-            target = out_dir / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with _SignalsDeferred():
-                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-                temps.append((Path(tmp), target))
-                if callable(content):
-                    writers.append((fd, content))
-            os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; artifacts are for everyone to read
-            if not callable(content):
-                _fill(fd, content)
-
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        create(artifacts)
-        if writers:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                running = [pool.submit(_fill, fd, write) for fd, write in writers]
-                writers = []  # each _fill closes its file
-                for done in running:
-                    done.result()
-        if then is not None:
-            create(then({target.relative_to(out_dir).as_posix(): tmp.stat().st_size for tmp, target in temps}))
-        try:
-            with _SignalsDeferred():
-                for tmp, target in temps:
-                    os.replace(tmp, target)
-                temps = []
-        except KeyboardInterrupt:
-            pass  # pressed while the renames ran: every artifact is already in place, the build is done
-    except OSError as err:
-        raise WriteError(f"cannot write to {err.filename or out_dir}: {err.strerror or err}; "
-                         "the previous artifacts are unchanged") from None
-    finally:
-        with _SignalsDeferred():
-            for fd, _ in writers:  # created, never handed to a writer
-                os.close(fd)
-            for tmp, _ in temps:
-                tmp.unlink(missing_ok=True)
+    """Write every artifact to a temporary file, then rename them all into place (see Staging)."""
+    with Staging(out_dir) as staging:
+        staging.add(artifacts)
+        staging.commit(then)

@@ -42,11 +42,14 @@ def kinds_in(store: ox.Store, graphs: list[ox.NamedNode] | None = None) -> dict[
     """IRI -> kind for every typed IRI resource in the store (all graphs, or the given ones)."""
     classes: dict[str, set[str]] = {}
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-    for quad in store.quads_for_pattern(None, rdf_type, None, None):
-        if graphs is not None and quad.graph_name not in graphs:
-            continue
-        if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.NamedNode):
-            classes.setdefault(quad.subject.value, set()).add(quad.object.value)
+    # Only the classes that make a kind decide it: look those up rather than read every rdf:type
+    # (anchors and selectors are most of them on a large graph).
+    for kind_class in sorted({c for _kind, _label, kind_classes in KINDS for c in kind_classes}):
+        for quad in store.quads_for_pattern(None, rdf_type, ox.NamedNode(kind_class), None):
+            if graphs is not None and quad.graph_name not in graphs:
+                continue
+            if isinstance(quad.subject, ox.NamedNode):
+                classes.setdefault(quad.subject.value, set()).add(kind_class)
     result = {}
     for iri, iri_classes in classes.items():
         kind = kind_of(iri_classes)

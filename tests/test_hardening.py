@@ -260,8 +260,10 @@ SLOW_WRITES = (
     "from essaykg.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
-POINTS = [("loaded", 0.0), ("SHACL", 0.0), ("verified", 0.0), ("quality checks", 0.0), ("rendered", 0.0),
-          ("documented", 0.05), ("documented", 0.35), ("documented", 0.75)]
+# Files are written as they are made (the RDF files before the summary, the pages after "documented",
+# summary.json last, then the renames): the points after "summarized" land inside the writing.
+POINTS = [("loaded", 0.0), ("SHACL", 0.0), ("verified", 0.0), ("quality checks", 0.0), ("summarized", 0.0),
+          ("rendered", 0.0), ("documented", 0.05), ("documented", 0.2), ("documented", 0.35)]
 
 
 @pytest.mark.parametrize("after,delay", POINTS, ids=[f"{a}+{d}s" for a, d in POINTS])
@@ -298,6 +300,38 @@ def test_ctrl_c_leaves_no_half_written_artifact(after, delay, built, tmp_path, s
     else:  # the interrupt landed while the renames ran, which finish first: all the new files
         assert process.returncode == 0, err
         assert now == new
+
+
+def test_ctrl_c_while_oxigraph_writes_a_large_graph_on_threads(tmp_path):
+    """Above export.SORTED_LIMIT the RDF files are written on threads while the pages are made:
+    an interrupt then waits for those writers, removes their files and replaces nothing."""
+    from essaykg import synth
+
+    _case("ctrl-c")
+    corpus = synth.generate(4_000, tmp_path / "corpus", seed=9)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "essay-kg.nq").write_bytes(b"previous")
+    script = SLOW_WRITES.replace("from essaykg.cli", "from essaykg import export\nexport.SORTED_LIMIT = 100\nfrom essaykg.cli")
+    process = subprocess.Popen([sys.executable, "-c", script, "build", "--out", str(out), "--graph-dir",
+                                str(corpus.graph_dir), "--source", str(corpus.source)], cwd=config.ROOT,
+                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    try:
+        for line in process.stderr:
+            seen.append(line)
+            if "summarized" in line:  # the five writers have started, each held 0.1 s in fsync
+                process.send_signal(signal.SIGINT)
+                break
+        _out, rest_err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    err = "".join(seen) + rest_err
+    assert process.returncode == 130, err
+    assert "build interrupted" in err and "Traceback" not in err, err
+    _no_temporary_files(out)
+    assert _files(out) == {"essay-kg.nq": b"previous"}
 
 
 def test_fault_cases_were_tried():
