@@ -3,7 +3,8 @@
 Up to SORTED_LIMIT quads, quads are sorted before serializing: readable, diffable files, and two
 builds of the same sources give identical bytes. Above it, sorting in Python costs more than the
 rest of the build (docs/benchmarks.md), so :func:`store_writers` has Oxigraph write straight from
-its store: in the store's index order, which is also the same on every build of the same sources.
+its store, in the store's own order, which is also the same on every build of the same sources (the
+data holds no blank nodes, whose labels the store would draw at random: a quality check refuses them).
 ``write_all`` writes every file to a temporary name first and renames only when all are
 complete, so a failed build leaves the previous artifacts as they were.
 """
@@ -348,6 +349,11 @@ def _fill(fd: int, content: bytes | Writer) -> None:
         os.fsync(handle.fileno())
 
 
+def _block_signals() -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SignalsDeferred.SIGNALS)
+
+
 class Staging:
     """Artifacts written to temporary files as soon as they are made, renamed into place together.
 
@@ -363,7 +369,8 @@ class Staging:
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir
         self.temps: list[tuple[Path, Path]] = []
-        self.running = []
+        self.running: list = []  # (future, fd): the fd of a writer cancelled before it ran is closed here
+        self.unclaimed: list[int] = []
         self.pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> "Staging":
@@ -378,18 +385,18 @@ class Staging:
                 with _SignalsDeferred():
                     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
                     self.temps.append((Path(tmp), target))
-                try:
-                    os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; artifacts are for everyone to read
-                    if callable(content) and self.pool is None:
-                        self.pool = ThreadPoolExecutor(max_workers=2)
-                except BaseException:
-                    os.close(fd)
-                    raise
-                # _fill closes the file
+                    self.unclaimed.append(fd)  # closed by __exit__ unless a _fill takes it
+                os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; artifacts are for everyone to read
                 if callable(content):
-                    self.running.append(self.pool.submit(_fill, fd, content))
+                    if self.pool is None:
+                        # the writer threads never take SIGINT / SIGTERM: the main thread gets them
+                        self.pool = ThreadPoolExecutor(max_workers=2, initializer=_block_signals)
+                    with _SignalsDeferred():
+                        self.running.append((self.pool.submit(_fill, fd, content), fd))
+                        self.unclaimed.remove(fd)
                 else:
-                    _fill(fd, content)
+                    self.unclaimed.remove(fd)
+                    _fill(fd, content)  # it closes the file
 
     def commit(self, then: Callable[[dict[str, int]], dict[str, bytes]] | None = None) -> None:
         with self._clear_errors():
@@ -397,6 +404,7 @@ class Staging:
             if then is not None:
                 self.add(then({target.relative_to(self.out_dir).as_posix(): tmp.stat().st_size
                                for tmp, target in self.temps}))
+                self._wait()
             try:
                 with _SignalsDeferred():
                     for tmp, target in self.temps:
@@ -408,12 +416,15 @@ class Staging:
     def _wait(self) -> None:
         running, self.running = self.running, []
         try:
-            for done in running:
+            for done, _fd in running:
                 done.result()
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=True, cancel_futures=True)
                 self.pool = None
+            for done, fd in running:
+                if done.cancelled():  # its _fill never ran to close it
+                    os.close(fd)
 
     def __exit__(self, *exc) -> bool:
         try:
@@ -422,6 +433,9 @@ class Staging:
             pass
         finally:
             with _SignalsDeferred():
+                for fd in self.unclaimed:
+                    os.close(fd)
+                self.unclaimed = []
                 for tmp, _ in self.temps:
                     tmp.unlink(missing_ok=True)
                 self.temps = []

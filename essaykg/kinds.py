@@ -39,7 +39,8 @@ def kind_of(classes: set[str]) -> str | None:
 
 
 def kinds_in(store: ox.Store, graphs: list[ox.NamedNode] | None = None) -> dict[str, str]:
-    """IRI -> kind for every typed IRI resource in the store (all graphs, or the given ones)."""
+    """IRI -> kind for every IRI resource in the store (all graphs, or the given ones) with a class
+    that makes a kind."""
     classes: dict[str, set[str]] = {}
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     # Only the classes that make a kind decide it: look those up rather than read every rdf:type

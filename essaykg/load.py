@@ -41,7 +41,8 @@ def _rel(path: Path) -> str:
 
 def parse_file(path: Path, fmt: ox.RdfFormat, into: ox.Store | None = None) -> list[ox.Quad]:
     """Parse one file (into a store, when given: then nothing is returned); raise LoadError naming
-    file:line:column on a syntax error."""
+    file:line:column on a syntax error. A store gives each file's blank nodes fresh labels (so
+    ``_:x`` in two files is two nodes); the data may hold none anyway (ontology/checks/blank-node.rq)."""
     try:
         if into is not None:
             into.load(path=path, format=fmt, base_iri=config.BASE)

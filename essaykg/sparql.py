@@ -388,7 +388,8 @@ def load_store(data_dir: Path) -> ox.Store:
     nq, onto = data_files(data_dir)
     store = ox.Store()
     # Parsed by Oxigraph straight into the store (no Python object per quad: 10^6 quads load in
-    # about 4 s rather than 8); lenient, as these are the build's own files, checked when built.
+    # about 4 s rather than 8). Lenient (IRIs are not re-validated; syntax errors still stop it): the
+    # folder holds what `python build.py` wrote, which it validated.
     store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS, lenient=True)
     store.bulk_load(path=onto, format=ox.RdfFormat.TURTLE, base_iri=config.BASE,
                     to_graph=ox.NamedNode(ONTOLOGY_GRAPH), lenient=True)

@@ -70,12 +70,18 @@ def shacl(data_triples, shape_triples) -> list[Problem]:
     shapes = to_rdflib(shape_triples)
     try:
         _conforms, results, _text = validate(data, shacl_graph=shapes, inference="none", advanced=False)
-    except ReportableRuntimeError:
+    except ReportableRuntimeError as err:
         # pySHACL stops at values it cannot compare ("Cannot use sh:lessThan to compare a
         # BlankNode"); the shapes as SPARQL report those as violations of the rule, like any other.
+        # Its subclasses (shapes that do not load, ...) are pySHACL's to report.
+        if type(err) is not ReportableRuntimeError:
+            raise
         store = ox.Store()
         store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data_triples)
-        return shacl_sparql(store, [ox.DefaultGraph()], shape_triples)
+        try:
+            return shacl_sparql(store, [ox.DefaultGraph()], shape_triples)
+        except ShaclUnsupported:
+            raise err from None
     sh = rdflib.Namespace(SH)
     problems = []
     for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):

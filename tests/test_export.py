@@ -159,6 +159,30 @@ def test_a_failing_writer_thread_keeps_old_files_and_leaves_no_temp(tmp_path):
     assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == {"a.ttl": b"old", "b.nq": b"old", "c.nq": b"old"}
 
 
+def test_writers_cancelled_by_a_failure_leave_no_open_file(tmp_path):
+    """Two writer threads: when the first writer fails, those still queued are cancelled, and the
+    files made for them are closed all the same."""
+    import threading
+
+    release = threading.Event()
+
+    def disk_full(handle):
+        raise OSError(28, "No space left on device", "x.nq")
+
+    def slow(handle):
+        release.wait(5)
+
+    open_before = len(os.listdir("/proc/self/fd"))
+    artifacts = {"a.nq": disk_full, "b.nq": slow, **{f"c{i}.nq": slow for i in range(4)}}
+    timer = threading.Timer(0.3, release.set)
+    timer.start()
+    with pytest.raises(export.WriteError, match="No space left on device"):
+        export.write_all(tmp_path / "out", artifacts)
+    timer.join()
+    assert len(os.listdir("/proc/self/fd")) == open_before
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 def test_cli_reports_write_failure_with_exit_code_3(tmp_path, capsys):
     from essaykg.cli import main
 
