@@ -266,15 +266,10 @@ POINTS = [("loaded", 0.0), ("SHACL", 0.0), ("verified", 0.0), ("quality checks",
           ("rendered", 0.0), ("documented", 0.05), ("documented", 0.2), ("documented", 0.35)]
 
 
-@pytest.mark.parametrize("after,delay", POINTS, ids=[f"{a}+{d}s" for a, d in POINTS])
-def test_ctrl_c_leaves_no_half_written_artifact(after, delay, built, tmp_path, source_path):
-    _case("ctrl-c")
-    out = tmp_path / "out"
-    shutil.copytree(built.out_dir, out)
-    for path in out.iterdir():
-        path.write_bytes(b"previous " + path.name.encode())
-    old, new = _files(out), _files(built.out_dir)
-    process = subprocess.Popen([sys.executable, "-c", SLOW_WRITES, "build", "--out", str(out)], cwd=config.ROOT,
+def _interrupt_build(script: str, args: list[str], after: str, delay: float):
+    """Run ``script`` as a build with ``args``; send SIGINT ``delay`` s after a log line containing
+    ``after``. Returns the finished process, the log lines seen until then, and all of stderr."""
+    process = subprocess.Popen([sys.executable, "-c", script, "build", *args], cwd=config.ROOT,
                                env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = []
     try:
@@ -284,11 +279,22 @@ def test_ctrl_c_leaves_no_half_written_artifact(after, delay, built, tmp_path, s
                 time.sleep(delay)
                 process.send_signal(signal.SIGINT)
                 break
-        rest_out, rest_err = process.communicate(timeout=120)
+        _out, rest_err = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
-    err = "".join(seen) + rest_err
+    return process, seen, "".join(seen) + rest_err
+
+
+@pytest.mark.parametrize("after,delay", POINTS, ids=[f"{a}+{d}s" for a, d in POINTS])
+def test_ctrl_c_leaves_no_half_written_artifact(after, delay, built, tmp_path, source_path):
+    _case("ctrl-c")
+    out = tmp_path / "out"
+    shutil.copytree(built.out_dir, out)
+    for path in out.iterdir():
+        path.write_bytes(b"previous " + path.name.encode())
+    old, new = _files(out), _files(built.out_dir)
+    process, seen, err = _interrupt_build(SLOW_WRITES, ["--out", str(out)], after, delay)
     assert any(after in line for line in seen), err
     print(f"\nSIGINT {delay:.2f} s after '{after}': exit {process.returncode}")
     assert "Traceback" not in err, err
@@ -313,21 +319,9 @@ def test_ctrl_c_while_oxigraph_writes_a_large_graph_on_threads(tmp_path):
     out.mkdir()
     (out / "essay-kg.nq").write_bytes(b"previous")
     script = SLOW_WRITES.replace("from essaykg.cli", "from essaykg import export\nexport.SORTED_LIMIT = 100\nfrom essaykg.cli")
-    process = subprocess.Popen([sys.executable, "-c", script, "build", "--out", str(out), "--graph-dir",
-                                str(corpus.graph_dir), "--source", str(corpus.source)], cwd=config.ROOT,
-                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen = []
-    try:
-        for line in process.stderr:
-            seen.append(line)
-            if "summarized" in line:  # the five writers have started, each held 0.1 s in fsync
-                process.send_signal(signal.SIGINT)
-                break
-        _out, rest_err = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    err = "".join(seen) + rest_err
+    # after "summarized" the five writers have started, each held 0.1 s in fsync
+    process, _seen, err = _interrupt_build(script, ["--out", str(out), "--graph-dir", str(corpus.graph_dir),
+                                                    "--source", str(corpus.source)], "summarized", 0.0)
     assert process.returncode == 130, err
     assert "build interrupted" in err and "Traceback" not in err, err
     _no_temporary_files(out)
