@@ -5,8 +5,8 @@ builds of the same sources give identical bytes. Above it, sorting in Python cos
 rest of the build (docs/benchmarks.md), so :func:`store_writers` has Oxigraph write straight from
 its store, in the store's own order, which is also the same on every build of the same sources (the
 data holds no blank nodes, whose labels the store would draw at random: a quality check refuses them).
-``write_all`` writes every file to a temporary name first and renames only when all are
-complete, so a failed build leaves the previous artifacts as they were.
+``Staging`` (and ``write_all``, its one-call form) writes every file to a temporary name first and
+renames only when all are complete, so a failed build leaves the previous artifacts as they were.
 """
 from __future__ import annotations
 
