@@ -43,16 +43,19 @@ def resolve_source(requested: Path | None) -> Path | None:
     return None
 
 
+def _is_assertion_graph(name) -> bool:
+    """A claim's assertion graph: left out of what SHACL validates and of the merged view."""
+    return name.value.startswith(config.PREFIXES["assertion"])
+
+
 def _data_graph_triples(quads) -> list[ox.Triple]:
     """What SHACL validates: every data graph except the claims' assertion graphs."""
-    assertion = config.PREFIXES["assertion"]
-    return [q.triple for q in quads if not q.graph_name.value.startswith(assertion)]
+    return [q.triple for q in quads if not _is_assertion_graph(q.graph_name)]
 
 
 def _view_graphs(data: ox.Store) -> list[ox.NamedNode]:
     """The graphs SHACL validates and the merged Turtle / N-Triples hold: all but the assertion graphs."""
-    assertion = config.PREFIXES["assertion"]
-    return sorted((g for g in data.named_graphs() if not g.value.startswith(assertion)), key=str)
+    return sorted((g for g in data.named_graphs() if not _is_assertion_graph(g)), key=str)
 
 
 def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
@@ -165,8 +168,7 @@ def _shacl(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode],
 def _assertion_graphs_set_aside(data: ox.Store):
     """Without the claims' assertion graphs (a small share of the quads) for a while, so the store's
     union of graphs is the data SHACL validates."""
-    assertion = config.PREFIXES["assertion"]
-    graphs = [g for g in data.named_graphs() if g.value.startswith(assertion)]
+    graphs = [g for g in data.named_graphs() if _is_assertion_graph(g)]
     held = [q for g in graphs for q in data.quads_for_pattern(None, None, None, g)]
     for graph in graphs:
         data.remove_graph(graph)
