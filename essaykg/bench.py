@@ -603,21 +603,9 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-_SERVE_NODELAY = ("import sys; from essaykg import serve; serve.Handler.disable_nagle_algorithm = True; "
-                  "from essaykg.cli import main; sys.exit(main(sys.argv[1:]))")
-
-
-def nagle_fixed() -> bool:
-    """Whether serve.Handler already sets TCP_NODELAY (socketserver's disable_nagle_algorithm)."""
-    from . import serve
-
-    return bool(getattr(serve.Handler, "disable_nagle_algorithm", False))
-
-
-def start_our_server(data_dir: Path, port: int, workers: int = 2, nodelay: bool = False) -> subprocess.Popen:
-    head = [sys.executable, "-c", _SERVE_NODELAY] if nodelay else [sys.executable, "build.py"]
-    process = subprocess.Popen(head + ["serve", "--data", str(data_dir), "--port", str(port),
-                                       "--workers", str(workers)], cwd=config.ROOT,
+def start_our_server(data_dir: Path, port: int, workers: int = 2) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "build.py", "serve", "--data", str(data_dir), "--port", str(port),
+                                "--workers", str(workers)], cwd=config.ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_http(port, "/sparql?query=ASK%7B%7D", process=process)
     return process
@@ -647,51 +635,96 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(10)
 
 
-def bench_endpoint(data_dir: Path, work: Path, duration: float, log) -> dict:
-    from urllib.parse import urlencode
+# A wrk script that makes every request a query never seen before: the LIMIT and a comment change.
+DISTINCT_LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local q = "%s%%20LIMIT%%20" .. counter .. "%%20%%23" .. math.random(1, 1000000000)
+  return wrk.format("GET", wrk.path .. "?query=" .. q, {["Accept"] = "application/sparql-results+json"})
+end
+"""
+WRK_RPS = re.compile(r"Requests/sec:\s*([0-9.]+)")
+WRK_P99 = re.compile(r"^\s*99%\s+([0-9.]+)(us|ms|s)\s*$", re.MULTILINE)
+WRK_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s*(\d+)")
+WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+WRK_REQUESTS = re.compile(r"(\d+) requests in")
 
+
+def parse_wrk(output: str) -> dict:
+    """wrk's summary as numbers: requests/s, p99 in seconds, requests, errors (non-2xx and socket)."""
+    rps = WRK_RPS.search(output)
+    if not rps:
+        raise ValueError(f"wrk printed no Requests/sec line:\n{output[-500:]}")
+    p99 = WRK_P99.search(output)
+    unit = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+    socket_errors = WRK_SOCKET.search(output)
+    return {"rps": float(rps.group(1)),
+            "p99": float(p99.group(1)) * unit[p99.group(2)] if p99 else None,
+            "requests": int(WRK_REQUESTS.search(output).group(1)) if WRK_REQUESTS.search(output) else 0,
+            "errors": (int(WRK_NON_2XX.search(output).group(1)) if WRK_NON_2XX.search(output) else 0)
+            + (sum(int(x) for x in socket_errors.groups()) if socket_errors else 0)}
+
+
+def wrk(url: str, connections: int, duration: float, script: Path | None = None,
+        headers: dict | None = None) -> dict:
+    """One wrk run (a native load generator, Debian's `wrk`) on 2 threads."""
+    cmd = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
+           "--latency"]
+    for key, value in (headers or {}).items():
+        cmd += ["-H", f"{key}: {value}"]
+    if script:
+        cmd += ["-s", str(script)]
+    done = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60)
+    return {"connections": connections, **parse_wrk(done.stdout)}
+
+
+def bench_endpoint(data_dir: Path, work: Path, duration: float, log) -> dict:
+    """Our server against `oxigraph serve-read-only --union-default-graph` on the same data, with wrk:
+    one repeated query and distinct queries, at 1, 8 and 32 connections."""
+    from urllib.parse import quote, urlencode
+
+    if shutil.which("wrk") is None:
+        log("  `wrk` is missing (apt-get install wrk): the endpoint is not measured")
+        return {"skipped": "wrk is not installed"}
     if shutil.which("oxigraph") is None:
         log("  the `oxigraph` command is missing (pip install oxigraph): comparing nothing")
-    servers = {}
     accept = {"Accept": "application/sparql-results+json"}
-    plans = [("essaykg serve", "/sparql?" + urlencode({"query": LOOKUP}),
-              lambda port: start_our_server(data_dir, port))]
-    if not nagle_fixed():
-        # Python's http.server sends the headers and the body in two writes; with Nagle's algorithm
-        # on, the second waits for the client's delayed ACK (40 ms on Linux). One class attribute
-        # in serve.Handler fixes it; measured here beside the server as it is.
-        plans.append(("essaykg serve + TCP_NODELAY (proposed)", "/sparql?" + urlencode({"query": LOOKUP}),
-                      lambda port: start_our_server(data_dir, port, nodelay=True)))
+    script = work / "distinct.lua"
+    distinct_base = "SELECT ?s WHERE { ?s a <http://schema.org/Claim> }"
+    script.write_text(DISTINCT_LUA % quote(distinct_base, safe=""), encoding="utf-8")
+    plans = [("essaykg serve", "/sparql", lambda port: start_our_server(data_dir, port))]
     if shutil.which("oxigraph"):
-        plans.append(("oxigraph serve-read-only", "/query?" + urlencode({"query": LOOKUP}),
+        plans.append(("oxigraph serve-read-only", "/query",
                       lambda port: start_oxigraph(data_dir, work / "oxigraph-db", port)))
+    servers = {}
     for name, path, start in plans:
         port = free_port()
         process = start(port)
         try:
-            levels = []
-            rss_before = tree_rss(process.pid)
-            rss_peak = rss_before
+            rss_before = rss_peak = tree_rss(process.pid)
+            runs: dict[str, list] = {"repeated": [], "distinct": []}
             for clients in CLIENTS:
-                result = load_test("127.0.0.1", port, path, clients, duration, LOOKUP_EXPECT, accept)
+                url = f"http://127.0.0.1:{port}{path}"
+                runs["repeated"].append(wrk(url + "?" + urlencode({"query": LOOKUP}), clients, duration,
+                                            headers=accept))
+                runs["distinct"].append(wrk(url, clients, duration, script=script))
                 rss_peak = max(rss_peak, tree_rss(process.pid))
-                levels.append(dict(result))
-                log(f"  {name}, {clients} clients: {result['rps']:.0f} req/s, p99 {result['p99'] * 1e3:.2f} ms, "
-                    f"{result['errors']} errors")
-            servers[name] = {"levels": levels, "rss_before_bytes": rss_before, "rss_peak_bytes": rss_peak}
+                for kind in runs:
+                    r = runs[kind][-1]
+                    log(f"  {name}, {kind}, {clients} connections: {r['rps']:.0f} req/s, "
+                        f"p99 {(r['p99'] or 0) * 1e3:.2f} ms, {r['errors']} errors")
+            servers[name] = {**runs, "rss_before_bytes": rss_before, "rss_peak_bytes": rss_peak}
         finally:
             stop(process)
     ratio = {}
-    if "oxigraph serve-read-only" in servers:
-        theirs = servers["oxigraph serve-read-only"]["levels"]
-        for name in servers:
-            if name.startswith("essaykg"):
-                ratio[name] = {str(a["clients"]): round(a["rps"] / b["rps"], 3) if b["rps"] else None
-                               for a, b in zip(servers[name]["levels"], theirs)}
-    return {"query": LOOKUP, "duration_per_level": duration, "servers": servers,
-            "throughput_ratio_ours_over_oxigraph": ratio,
-            "note": "load generator: Python threads with http.client keep-alive connections, in the benchmark's "
-                    "process, sharing the machine's cores with the server under test"}
+    if len(servers) == 2:
+        ours, theirs = servers["essaykg serve"], servers["oxigraph serve-read-only"]
+        ratio = {kind: {str(a["connections"]): round(a["rps"] / b["rps"], 3) if b["rps"] else None
+                        for a, b in zip(ours[kind], theirs[kind])} for kind in ("repeated", "distinct")}
+    return {"query": LOOKUP, "distinct": distinct_base + " LIMIT n #random", "duration_per_level": duration,
+            "servers": servers, "throughput_ratio_ours_over_oxigraph": ratio,
+            "note": "load generator: wrk (native), 2 threads, on the same 2 cores as the server under test"}
 
 
 # ---------------------------------------------------------------------------- part 4: scale
@@ -971,15 +1004,18 @@ def report(results: dict) -> str:
                 f"{queries['ratio_median']:.0f}x; loading: pyoxigraph {queries['load_seconds']['oxigraph']:.3f} s, "
                 f"rdflib {queries['load_seconds']['rdflib']:.3f} s", ""]
     endpoint = results.get("endpoint")
-    if endpoint:
+    if endpoint and "servers" in endpoint:
         rows = []
+        ratios = endpoint["throughput_ratio_ours_over_oxigraph"]
         for name, server in endpoint["servers"].items():
-            for level in server["levels"]:
-                rows.append([name, level["clients"], f"{level['rps']:.0f}", _ms(level["p50"]), _ms(level["p99"]),
-                             level["errors"], _mib(server["rss_peak_bytes"])])
-        out += [f"## Endpoint: a simple lookup, {endpoint['duration_per_level']:g} s per level on loopback", "",
-                table(rows, ["server", "clients", "req/s", "p50 ms", "p99 ms", "errors", "peak MiB"]), "",
-                f"throughput ours / Oxigraph: {endpoint['throughput_ratio_ours_over_oxigraph']}", endpoint["note"], ""]
+            for kind in ("repeated", "distinct"):
+                for level in server[kind]:
+                    ratio = ratios.get(kind, {}).get(str(level["connections"])) if name == "essaykg serve" else None
+                    rows.append([name, kind, level["connections"], f"{level['rps']:.0f}", _ms(level["p99"]),
+                                 level["errors"], _mib(server["rss_peak_bytes"]), f"{ratio:.3f}" if ratio else "-"])
+        out += [f"## Endpoint: wrk, {endpoint['duration_per_level']:g} s per level on loopback", "",
+                table(rows, ["server", "queries", "connections", "req/s", "p99 ms", "errors", "peak MiB",
+                             "ours / Oxigraph"]), "", endpoint["note"], ""]
     scale = results.get("scale")
     if scale:
         rows = []

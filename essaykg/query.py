@@ -1,8 +1,9 @@
 """`python build.py query`: ask the built graph a SPARQL query from the command line.
 
 The query is a string, a ``.rq`` file, ``-`` for standard input, or the name or number of a saved
-question in queries/ (``--list`` shows them). It is screened (essaykg.sparql.screen) and run in a
-worker process under a time limit, with pyoxigraph (default) or rdflib.
+question in queries/ (``--list`` shows them). It runs in a worker process with no network, under a
+time limit (essaykg.worker), with pyoxigraph (default) or rdflib; the prefixes the project prints
+(config.PREFIXES) are declared already.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import config, sparql
+from . import config, sparql, worker
 
 FORMATS = list(sparql.RESULT_FORMATS) + list(sparql.GRAPH_FORMATS)
 
@@ -73,24 +74,25 @@ def run(args: argparse.Namespace) -> int:
     if not args.query:
         print("error: give a query, a .rq file, '-' or a saved question (see --list)", file=sys.stderr)
         return 2
+    fmt = args.format  # None: a table for SELECT and ASK, Turtle for CONSTRUCT and DESCRIBE
+    results_format = fmt if fmt in sparql.RESULT_FORMATS else (None if fmt else "table")
+    graph_format = fmt if fmt in sparql.GRAPH_FORMATS else (None if fmt else "turtle")
     try:
         text = _read_query(args.query)
-        screened = sparql.screen(text)
-        fmt = args.format or ("turtle" if screened.form in {"CONSTRUCT", "DESCRIBE"} else "table")
-        graph_form = screened.form in {"CONSTRUCT", "DESCRIBE"}
-        if graph_form != (fmt in sparql.GRAPH_FORMATS):
-            choices = sparql.GRAPH_FORMATS if graph_form else sparql.RESULT_FORMATS
-            print(f"error: a {screened.form} query cannot be written as {fmt}; use one of "
-                  f"{', '.join(choices)}", file=sys.stderr)
-            return 2
-        with sparql.QueryPool(args.data, workers=1, timeout=args.timeout, max_rows=args.max_rows) as pool:
-            result = pool.run(screened, engine=args.engine)
+        with worker.QueryPool(args.data, workers=1, timeout=args.timeout, max_rows=args.max_rows) as pool:
+            answer = pool.run(text, engine=args.engine, results_format=results_format, graph_format=graph_format)
+    except sparql.NotAcceptable:
+        graph_form = fmt in sparql.RESULT_FORMATS
+        choices = sparql.GRAPH_FORMATS if graph_form else sparql.RESULT_FORMATS
+        print(f"error: a {'CONSTRUCT or DESCRIBE' if graph_form else 'SELECT or ASK'} query cannot be written "
+              f"as {fmt}; use one of {', '.join(choices)}", file=sys.stderr)
+        return 2
     except sparql.QueryError as err:
         print(f"error: {err.message}", file=sys.stderr)
         return 1
-    data = sparql.serialize(result, fmt)
-    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.write(answer.body)
     sys.stdout.flush()
-    if result.truncated:
-        print(f"warning: results cut at {args.max_rows}; raise --max-rows to see more", file=sys.stderr)
+    if answer.truncated:
+        print(f"warning: results cut at the limit ({args.max_rows} rows or about "
+              f"{sparql.DEFAULT_MAX_BYTES // 1024**2} MB); raise --max-rows to see more", file=sys.stderr)
     return 0

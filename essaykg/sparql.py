@@ -20,18 +20,10 @@ essaykg.sparql.QueryRefused: SPARQL Update (DROP) is refused: this endpoint is r
 from __future__ import annotations
 
 import csv
-import functools
 import io
-import itertools
 import json
 import os
-import pickle
-import queue
-import select
-import struct
-import subprocess
-import sys
-import threading
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +39,7 @@ ONTOLOGY_GRAPH = config.BASE + "graph/ontology"  # as essaykg.load.ONTOLOGY_GRAP
 
 DEFAULT_TIMEOUT = 5.0  # seconds per query
 DEFAULT_MAX_ROWS = 10_000  # rows (or triples) returned at most; the rest is cut and flagged
+DEFAULT_MAX_BYTES = 16 * 1024**2  # and about this many bytes of values
 MAX_QUERY_BYTES = 64 * 1024  # a longer query (or request body) is refused: 413
 WORKER_MEMORY = 4 * 1024**3  # address space a worker may take before its allocations fail
 
@@ -74,6 +67,8 @@ class QueryRefused(QueryError):
 class QuerySyntaxError(QueryError):
     """The query does not parse; ``line`` and ``column`` are 1-based."""
 
+    line = column = 0
+
     def __init__(self, message: str, line: int = 0, column: int = 0):
         where = f" at line {line}, column {column}" if line else ""
         super().__init__(f"malformed query{where}: {message}")
@@ -100,165 +95,187 @@ class QueryAborted(QueryError):
     status = 503
 
 
+class QueryBusy(QueryError):
+    """No worker came free in time: the server is busy, not the query wrong."""
+
+    status = 503
+
+
+class NotAcceptable(QueryError):
+    """No format the client accepts fits the answer (a table, or a graph)."""
+
+    status = 406
+
+    def __init__(self, form: str):
+        table = GRAPH_FORMATS if form in {"CONSTRUCT", "DESCRIBE"} else RESULT_FORMATS
+        super().__init__(f"a {form} answer can be sent as {', '.join(media_type(f) for f in table)}; "
+                         "the Accept header allows none of them")
+
+
+class NotRepresentable(QueryError):
+    """The answer holds characters the asked format cannot carry (XML 1.0 and U+0001, say)."""
+
+    status = 406
+
+
 class DataMissing(QueryError):
     status = 500
 
 
 # ---------------------------------------------------------------- screening
+#
+# What keeps a query from reaching the network is not this screen: the worker processes that run
+# queries have no network at all (essaykg.worker.isolate_network). The screen is a second,
+# independent wall that does not parse: it refuses every text in which the letters "service"
+# appear anywhere (in any case, inside strings, comments and IRIs too), before and after SPARQL's
+# \u / \U escapes are undone (https://www.w3.org/TR/sparql11-query/#codepointEscape), as many
+# times as they nest. An engine can only call out through a SERVICE keyword, so a text without
+# those letters at every escape level cannot call out, whatever any parser makes of it.
 
-FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
-UPDATE_NAMES = {
-    "Load": "LOAD", "Clear": "CLEAR", "Drop": "DROP", "Create": "CREATE", "Add": "ADD", "Move": "MOVE",
-    "Copy": "COPY", "InsertData": "INSERT DATA", "DeleteData": "DELETE DATA", "DeleteWhere": "DELETE WHERE",
-    "Modify": "DELETE/INSERT",
-}
+SERVICE_WORD = re.compile("service", re.IGNORECASE)  # Unicode case folding: also ſ, K (a superset)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+MAX_ESCAPE_LEVELS = 8
+MAX_NESTING = 512  # brackets open at once; deeper is refused before any engine sees it
+UPDATE_WORDS = re.compile(
+    r"^\s*(?:(?:PREFIX\s+[^:\s]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*"
+    r"(LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|INSERT|DELETE|WITH)\b", re.IGNORECASE)
+FROM_WORD = re.compile(r"\bFROM\b", re.IGNORECASE)
+ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Screened:
-    """A query that passed :func:`screen`: its text, its form and whether it is ordered."""
+    """A query text that passed :func:`screen`; its form is known once an engine has parsed it."""
 
     text: str
-    form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
-    ordered: bool
-    dataset: bool = False  # has FROM / FROM NAMED: then the default graph is not the union
+    ordered: bool  # has ORDER BY: answers compare in order
+    names_graphs: bool  # the word FROM appears: the query may choose its own dataset
 
 
-def _walk(node):
-    """Every CompValue in an rdflib parse tree."""
-    from rdflib.plugins.sparql.parserutils import CompValue
+def unescape_codepoints(text: str) -> str:
+    """SPARQL's codepoint escapes undone once (``\\u0053`` is ``S``); invalid code points kept as written."""
 
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, CompValue):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)) or type(item).__name__ == "ParseResults":
-            stack.extend(item)
+    def one(match: re.Match) -> str:
+        value = int(match.group(1) or match.group(2), 16)
+        return chr(value) if value <= 0x10FFFF else match.group(0)
+
+    return _CODEPOINT.sub(one, text)
 
 
-def _rdflib_parser():
-    import rdflib.plugins.sparql as rdflib_sparql
-    from rdflib.plugins.sparql import parser
+def escape_levels(text: str) -> list[str]:
+    """``text`` and each distinct result of undoing its escapes again, until nothing changes."""
+    levels = [text]
+    for _ in range(MAX_ESCAPE_LEVELS):
+        nxt = unescape_codepoints(levels[-1])
+        if nxt == levels[-1]:
+            return levels
+        levels.append(nxt)
+    raise QueryRefused(f"the query nests \\u escapes more than {MAX_ESCAPE_LEVELS} levels deep")
 
-    # Never download the graphs that FROM / FROM NAMED name (rdflib does by default).
-    rdflib_sparql.SPARQL_LOAD_GRAPHS = False
-    return parser
+
+def nesting(text: str) -> int:
+    """The most brackets ( [ { open at once, counted over the raw text (strings included)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}" and depth:
+            depth -= 1
+    return deepest
 
 
-def check_graph_iris(iris, allowed: set[str] | None, what: str = "FROM") -> None:
-    """Refuse graph IRIs outside the dataset: ``allowed`` (its graph names) or, if None, the project's base."""
+def screen(text: str) -> Screened:
+    """Refuse, without parsing, what is too large, too deep or could name a SERVICE; see above.
+
+    >>> screen("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s").ordered
+    True
+    >>> screen('SELECT * WHERE { BIND("\\\\u0053ERVICE" AS ?x) }')
+    Traceback (most recent call last):
+    essaykg.sparql.QueryRefused: SERVICE is refused: queries run on the local data only (the letters 'service' may not appear anywhere in a query, even in a string)
+    """
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_QUERY_BYTES:
+        raise QueryTooLarge(f"the query is longer than {MAX_QUERY_BYTES} bytes")
+    if not text.strip():
+        raise QuerySyntaxError("the query is empty")
+    levels = escape_levels(text)
+    if any(SERVICE_WORD.search(level) for level in levels):
+        raise QueryRefused("SERVICE is refused: queries run on the local data only (the letters 'service' "
+                           "may not appear anywhere in a query, even in a string)")
+    deepest = max(nesting(level) for level in levels)
+    if deepest > MAX_NESTING:
+        raise QueryRefused(f"the query nests brackets {deepest} deep; the limit is {MAX_NESTING}")
+    return Screened(text=text, ordered=any(ORDER_BY.search(level) for level in levels),
+                    names_graphs=any(FROM_WORD.search(level) for level in levels))
+
+
+def check_graph_iris(iris, allowed: set[str], what: str = "FROM") -> None:
+    """Refuse graph IRIs outside the dataset (``allowed``: its graph names)."""
     for iri in iris:
-        iri = str(iri)
-        inside = iri in allowed if allowed is not None else iri.startswith(config.BASE)
-        if not inside:
+        if str(iri) not in allowed:
             raise QueryRefused(
                 f"{what} <{iri}> is refused: it names a graph outside this dataset, and queries "
                 "never fetch outside data (GRAPH ?g lists the graphs there are)"
             )
 
 
-def screen(text: str, graphs: set[str] | None = None) -> Screened:
-    """Screen ``text`` (see :func:`_screen`); answers are cached, since rdflib's parser takes 15-60 ms."""
-    return _screen_cached(text, frozenset(graphs) if graphs is not None else None)
+def dataset_clauses(text: str) -> list[tuple[str, str]]:
+    """The FROM / FROM NAMED IRIs of a query, resolved against its BASE, as rdflib's parser reads them.
 
-
-@functools.lru_cache(maxsize=512)
-def _screen_cached(text: str, graphs: frozenset[str] | None) -> Screened:
-    return _screen(text, graphs)
-
-
-# rdflib's SPARQL parser (pyparsing) is not thread-safe (RDFLib/rdflib#1282): under concurrent
-# requests valid queries failed with "Param.postParse2() missing 1 required positional argument".
-_PARSE_LOCK = threading.Lock()
-
-
-def _screen(text: str, graphs: frozenset[str] | None = None) -> Screened:
-    """Parse ``text`` with rdflib's SPARQL parser and refuse what could write or reach outside.
-
-    ``graphs`` is the set of graph names a FROM / FROM NAMED may use (default: IRIs under the
-    project's base). Raises QueryTooLarge, QuerySyntaxError (with line and column) or QueryRefused.
+    Only for a query whose text holds the word FROM. This decides a message and which graph is the
+    default, never safety: Oxigraph reads a FROM graph from its store and never fetches it.
     """
-    if len(text.encode("utf-8")) > MAX_QUERY_BYTES:
-        raise QueryTooLarge(f"the query is longer than {MAX_QUERY_BYTES} bytes")
-    if not text.strip():
-        raise QuerySyntaxError("the query is empty")
-    parser = _rdflib_parser()
+    import rdflib.plugins.sparql as rdflib_sparql
+    from rdflib.plugins.sparql import parser
+    from rdflib.plugins.sparql.algebra import translateQuery
+
+    rdflib_sparql.SPARQL_LOAD_GRAPHS = False  # rdflib would download FROM graphs by default
     try:
-        with _PARSE_LOCK:
-            tree = parser.parseQuery(text)
-    except Exception as err:  # pyparsing.ParseException, or RecursionError on absurd nesting
-        try:
-            with _PARSE_LOCK:
-                update = parser.parseUpdate(text)
-        except Exception:
-            raise _syntax_error(err, text) from None
-        ops = []
-        for request in _field(update, "request") or []:
-            name = UPDATE_NAMES.get(getattr(request, "name", ""), getattr(request, "name", "update"))
-            if name not in ops:
-                ops.append(name)
-        if "LOAD" in ops:
-            raise QueryRefused("LOAD is refused: this endpoint is read-only and never fetches outside data") from None
-        raise QueryRefused(f"SPARQL Update ({', '.join(ops) or 'empty'}) is refused: this endpoint is read-only") from None
-    query = tree[1]
-    form = FORMS.get(query.name)
-    if form is None:  # pragma: no cover - the grammar has only four forms
-        raise QuerySyntaxError(f"unknown query form {query.name}")
-    for node in _walk(tree):
-        if node.name == "ServiceGraphPattern":
-            raise QueryRefused(
-                f"SERVICE {_n3(_field(node, 'term'))} is refused: queries run on the local data only, "
-                "never on another endpoint"
-            )
-    clauses = _field(query, "datasetClause") or []
-    if clauses:
-        from rdflib.term import URIRef
-
-        iris = []
-        if all(isinstance(_field(c, "default") or _field(c, "named"), URIRef) for c in clauses):
-            resolved = clauses
-        else:  # prefixed or relative names: let rdflib's algebra resolve them
-            from rdflib.plugins.sparql.algebra import translateQuery
-
-            try:
-                resolved = _field(translateQuery(tree).algebra, "datasetClause") or []
-            except Exception as err:
-                raise QueryRefused(f"FROM is refused: its graph name could not be resolved ({err})") from None
-        for clause in resolved:
-            if _field(clause, "default") is not None:
-                iris.append(("FROM", _field(clause, "default")))
-            else:
-                iris.append(("FROM NAMED", _field(clause, "named")))
-        for what, iri in iris:
-            check_graph_iris([iri], graphs, what)
-    return Screened(text=text, form=form, ordered="orderby" in query, dataset=bool(clauses))
+        tree = parser.parseQuery(text)
+        query = translateQuery(tree, initNs=config.PREFIXES)
+    except Exception as err:  # pyparsing's ParseException, RecursionError, an unknown prefix...
+        raise QueryRefused(f"a query that names graphs (FROM) is read twice, and the second reader "
+                           f"could not read this one: {str(getattr(err, 'msg', None) or err)[:200]}") from None
+    out = []
+    for clause in dict.get(query.algebra, "datasetClause") or []:
+        if dict.get(clause, "default") is not None:
+            out.append(("FROM", str(dict.get(clause, "default"))))
+        else:
+            out.append(("FROM NAMED", str(dict.get(clause, "named"))))
+    return out
 
 
-def _field(node, key):
-    """A field of an rdflib CompValue, or None (CompValue.get returns the key itself when absent)."""
-    return dict.get(node, key)
+_CHAR_CLASS = re.compile(r",?\s*\[[^\]]*\](?:\s*\|\s*\[[^\]]*\])*")
 
 
-def _n3(term) -> str:
-    try:
-        return term.n3()
-    except AttributeError:
-        return str(term)
-
-
-def _syntax_error(err: Exception, text: str) -> QuerySyntaxError:
-    if isinstance(err, RecursionError):
-        return QuerySyntaxError("the query is nested too deeply to parse")
-    line = getattr(err, "lineno", 0) or 0
-    column = getattr(err, "col", 0) or 0
-    message = getattr(err, "msg", None) or str(err)
+def syntax_error(err: Exception, text: str) -> QuerySyntaxError:
+    """Oxigraph's SyntaxError as one readable line: the place, what was expected, an undeclared prefix named."""
+    message = str(err)
+    match = re.match(r"error at (\d+):(\d+): (.*)", message, re.DOTALL)
+    if not match:
+        return QuerySyntaxError(" ".join(message.split())[:300])
+    line, column, rest = int(match.group(1)), int(match.group(2)), match.group(3)
+    if "Prefix not found" in rest:
+        source_line = (text.splitlines() or [""])[line - 1] if line <= len(text.splitlines()) else ""
+        names = re.findall(r"([A-Za-z][\w.-]*)?:", source_line[:column])
+        prefix = (names[-1] if names else "") + ":"
+        known = ", ".join(sorted(config.PREFIXES))
+        return QuerySyntaxError(f"the prefix {prefix} is not declared (add PREFIX {prefix} <...>; "
+                                f"declared already: {known})", line, column)
+    rest = " ".join(_CHAR_CLASS.sub("", rest).split()).replace("one of ,", "one of").rstrip(", ")
+    if rest.endswith("one of"):
+        rest = "unexpected text"
+    if UPDATE_WORDS.match(text):
+        word = UPDATE_WORDS.match(text).group(1).upper()
+        if word == "LOAD":
+            return QueryRefused("LOAD is refused: this endpoint is read-only and never fetches outside data")
+        return QueryRefused(f"SPARQL Update ({word}) is refused: this endpoint is read-only")
     found = ""
-    loc = getattr(err, "loc", None)
-    if isinstance(loc, int) and loc < len(text):
-        found = f", found {text[loc:loc + 20].splitlines()[0]!r}" if text[loc:loc + 20].strip() else ""
-    return QuerySyntaxError(f"{message}{found}", line, column)
+    lines = text.splitlines()
+    if 0 < line <= len(lines):
+        tail = lines[line - 1][column - 1:column + 19]
+        found = f", found {tail!r}" if tail.strip() else ""
+    return QuerySyntaxError(f"{rest}{found}", line, column)
 
 
 # ---------------------------------------------------------------- results
@@ -398,9 +415,10 @@ def load_store(data_dir: Path) -> ox.Store:
 
 def load_rdflib(data_dir: Path):
     """The same dataset in rdflib: a Dataset whose default graph is the union of the named graphs."""
+    import rdflib.plugins.sparql as rdflib_sparql
     from rdflib import Dataset, URIRef
 
-    _rdflib_parser()
+    rdflib_sparql.SPARQL_LOAD_GRAPHS = False  # never download what FROM names
     nq, onto = data_files(data_dir)
     ds = Dataset(default_union=True)
     ds.parse(nq, format="nquads")
@@ -412,293 +430,124 @@ def graph_names(store: ox.Store) -> set[str]:
     return {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
 
 
-def _capped(items, max_rows: int) -> tuple[list, bool]:
-    """At most ``max_rows`` of ``items`` (read lazily), and whether more were left."""
-    taken = list(itertools.islice(items, max_rows))
-    return taken, next(items, None) is not None
+class _Budget:
+    """Rows and bytes a result may still take; ``cut`` says a limit was reached."""
+
+    def __init__(self, max_rows: int, max_bytes: int):
+        self.rows, self.bytes, self.cut = max_rows, max_bytes, False
+
+    def take(self, items, size):
+        for item in items:
+            cost = size(item)
+            if self.rows <= 0 or cost > self.bytes:
+                self.cut = True
+                return
+            self.rows -= 1
+            self.bytes -= cost
+            yield item
+
+
+def _term_size(term: dict) -> int:
+    if term["type"] == "triple":
+        return sum(_term_size(t) for t in term["value"].values())
+    return len(term["value"]) + len(term.get("datatype", "")) + len(term.get("xml:lang", "")) + 16
 
 
 def execute(backend, screened: Screened, engine: str = "oxigraph", max_rows: int = DEFAULT_MAX_ROWS,
-            default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> Result:
-    """Run a screened query on a loaded store (oxigraph) or Dataset (rdflib), in this process."""
+            default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
+            max_bytes: int = DEFAULT_MAX_BYTES, graphs: set[str] | None = None) -> Result:
+    """Run a screened query on a loaded store (oxigraph) or Dataset (rdflib), in this process.
+
+    ``graphs`` is the set of graph names a FROM may name (default: the store's). Rows (or triples)
+    stop at ``max_rows`` and at about ``max_bytes`` of values; ``truncated`` says so.
+    """
     if not isinstance(screened, Screened):
         raise TypeError("execute() takes a Screened query: call screen() first")
     started = time.perf_counter()
-    result = Result(form=screened.form)
+    budget = _Budget(max_rows, max_bytes)
+    row_size = lambda row: sum(_term_size(t) for t in row.values()) + 8
+    triple_size = lambda triple: sum(_term_size(t) for t in triple) + 8
     if engine == "oxigraph":
-        kwargs = {}
-        if default_graphs is not None:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        elif not screened.dataset:
+        kwargs: dict = {"prefixes": config.PREFIXES}
+        if default_graphs is not None or named_graphs is not None:
+            if default_graphs is not None:
+                kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+            if named_graphs is not None:
+                kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        elif not (screened.names_graphs and _names_graphs(screened, backend, graphs)):
             kwargs["use_default_graph_as_union"] = True
-        if named_graphs is not None:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        answer = backend.query(screened.text, **kwargs)
+        try:
+            answer = backend.query(screened.text, **kwargs)
+        except SyntaxError as err:
+            raise syntax_error(err, screened.text) from None
         if isinstance(answer, ox.QueryBoolean):
-            result.boolean = bool(answer)
+            result = Result(form="ASK", boolean=bool(answer))
         elif isinstance(answer, ox.QuerySolutions):
-            result.variables = [v.value for v in answer.variables]
-            result.rows, result.truncated = _capped(
-                ({v: term_from_ox(s[v]) for v in result.variables if s[v] is not None} for s in answer), max_rows)
+            result = Result(form="SELECT", variables=[v.value for v in answer.variables])
+            result.rows = list(budget.take(
+                ({v: term_from_ox(s[v]) for v in result.variables if s[v] is not None} for s in answer), row_size))
         else:
-            result.triples, result.truncated = _capped(
+            result = Result(form="CONSTRUCT")
+            result.triples = list(budget.take(
                 ((term_from_ox(t.subject), term_from_ox(t.predicate), term_from_ox(t.object)) for t in answer),
-                max_rows)
+                triple_size))
     elif engine == "rdflib":
         if default_graphs is not None or named_graphs is not None:
             raise QueryError("default-graph-uri and named-graph-uri are supported with the oxigraph engine only")
-        answer = backend.query(screened.text)
+        try:
+            answer = backend.query(screened.text, initNs=config.PREFIXES)
+        except Exception as err:
+            if type(err).__name__ == "ParseException":
+                raise QuerySyntaxError(str(getattr(err, "msg", err)), getattr(err, "lineno", 0),
+                                       getattr(err, "col", 0)) from None
+            raise
+        result = Result(form=answer.type)
         if answer.type == "ASK":
             result.boolean = bool(answer.askAnswer)
         elif answer.type == "SELECT":
             result.variables = [str(v) for v in answer.vars]
-            result.rows, result.truncated = _capped(
-                ({v: term_from_rdflib(s[v]) for v in result.variables if s[v] is not None} for s in answer), max_rows)
+            result.rows = list(budget.take(
+                ({v: term_from_rdflib(s[v]) for v in result.variables if s[v] is not None} for s in answer), row_size))
         else:
-            result.triples, result.truncated = _capped(
-                ((term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o)) for s, p, o in answer.graph), max_rows)
+            result.triples = list(budget.take(
+                ((term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o)) for s, p, o in answer.graph),
+                triple_size))
     else:
         raise QueryError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    result.truncated = budget.cut
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _error_message(err: Exception) -> str:
-    return str(getattr(err, "msg", None) or err)
-
-
-def _write_message(stream, obj) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(struct.pack(">Q", len(data)) + data)
-    stream.flush()
-
-
-def _read_exact(stream, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        chunk = stream.read(left)
-        if not chunk:
-            raise EOFError("the worker's pipe closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_message(stream):
-    (size,) = struct.unpack(">Q", _read_exact(stream, 8))
-    return pickle.loads(_read_exact(stream, size))
-
-
-def worker_main(argv: list[str]) -> int:
-    """A worker process (``python -m essaykg.worker DATA_DIR MAX_ROWS MEMORY``): load the data,
-    then answer (query, engine, graphs) messages on stdin until it closes. Replies go to the
-    original stdout; anything a library prints goes to stderr."""
-    data_dir, max_rows, memory = Path(argv[0]), int(argv[1]), int(argv[2])
-    out = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)
-    inp = os.fdopen(os.dup(0), "rb", buffering=0)
-    try:
-        import resource
-
-        if memory:
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - not on every platform
-        pass
-    backends: dict[str, object] = {}
-    try:
-        backends["oxigraph"] = load_store(data_dir)
-    except Exception as err:
-        _write_message(out, ("error", "DataMissing" if isinstance(err, DataMissing) else "QueryError", str(err)))
-        return 1
-    _write_message(out, ("ready",))
-    while True:
-        try:
-            message = _read_message(inp)
-        except (EOFError, KeyboardInterrupt):
-            return 0
-        if message is None:
-            return 0
-        screened, engine, default_graphs, named_graphs = message
-        try:
-            if engine not in backends:
-                backends[engine] = load_rdflib(data_dir)
-            result = execute(backends[engine], screened, engine, max_rows, default_graphs, named_graphs)
-            reply = ("ok", result)
-        except MemoryError:
-            reply = ("error", "QueryError", "the query needed more memory than a query may use")
-        except QueryError as err:
-            reply = ("error", type(err).__name__, err.message)
-        except Exception as err:  # the engine's own evaluation errors
-            reply = ("error", "QueryError", f"{engine}: {_error_message(err)}")
-        _write_message(out, reply)
-
-
-class _Worker:
-    """One worker process and its pipes."""
-
-    def __init__(self, data_dir: Path, max_rows: int, memory: int):
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(config.ROOT), env.get("PYTHONPATH")]))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "essaykg.worker", str(data_dir), str(max_rows), str(memory)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env, close_fds=True,
-        )
-
-    def send(self, message) -> None:
-        _write_message(self.process.stdin, message)
-
-    def poll(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, timeout))
-        return bool(ready)
-
-    def recv(self):
-        return _read_message(self.process.stdout)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        try:
-            if not self.poll(timeout):
-                raise EOFError("no answer")
-            message = self.recv()
-        except (EOFError, OSError) as err:
-            self.kill()
-            raise QueryError(f"a query worker did not start ({err})") from None
-        if message[0] != "ready":
-            self.kill()
-            raise (DataMissing if message[1] == "DataMissing" else QueryError)(message[2])
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            pass
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-
-
-class QueryPool:
-    """Worker processes, each holding the dataset, that run screened queries under a time limit.
-
-    A query that passes its limit is cancelled by killing its worker, which is replaced in the
-    background; queries in the other workers go on. ``cancelled`` records how long each cancelled
-    query lived, in seconds.
-    """
-
-    def __init__(self, data_dir: Path, workers: int = 2, timeout: float = DEFAULT_TIMEOUT,
-                 max_rows: int = DEFAULT_MAX_ROWS, memory: int = WORKER_MEMORY):
-        data_files(data_dir)  # fail early, in the caller's process, if the data is not built
-        self.data_dir, self.timeout, self.max_rows, self.memory = Path(data_dir), timeout, max_rows, memory
-        self.size = max(1, workers)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._all: set[_Worker] = set()
-        self._lock = threading.Lock()
-        self._closed = False
-        self.cancelled: list[float] = []
-        started = [self._new_worker() for _ in range(self.size)]
-        for worker in started:
-            worker.wait_ready()
-            self._idle.put(worker)
-
-    def _new_worker(self) -> _Worker:
-        worker = _Worker(self.data_dir, self.max_rows, self.memory)
-        with self._lock:
-            self._all.add(worker)
-        return worker
-
-    def _replace(self, worker: _Worker) -> None:
-        with self._lock:
-            self._all.discard(worker)
-        if self._closed:
-            return
-
-        def start():
-            try:
-                fresh = self._new_worker()
-                fresh.wait_ready()
-                self._idle.put(fresh)
-            except QueryError:  # pragma: no cover - the data vanished under a running server
-                pass
-
-        threading.Thread(target=start, daemon=True).start()
-
-    def _discard(self, worker: _Worker) -> None:
-        worker.kill()
-        self._replace(worker)
-
-    def run(self, screened: Screened, engine: str = "oxigraph", timeout: float | None = None,
-            default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> Result:
-        """Answer a screened query within ``timeout`` seconds, or raise QueryTimeout."""
-        if not isinstance(screened, Screened):
-            raise TypeError("run() takes a Screened query: call screen() first")
-        limit = self.timeout if timeout is None else timeout
-        started = time.monotonic()
-        try:
-            worker = self._idle.get(timeout=limit)
-        except queue.Empty:
-            raise QueryTimeout(f"every query worker stayed busy for the time limit ({limit:g} s); try again") from None
-        try:
-            worker.send((screened, engine, default_graphs, named_graphs))
-            left = limit - (time.monotonic() - started)
-            reply = worker.recv() if worker.poll(left) else None
-        except (EOFError, OSError, pickle.UnpicklingError):
-            self._discard(worker)
-            raise QueryAborted("the query's worker stopped before answering (killed, or out of memory); "
-                               "it has been replaced: try again") from None
-        if reply is None:
-            self._discard(worker)
-            lived = time.monotonic() - started
-            self.cancelled.append(lived)
-            raise QueryTimeout(f"the query was cancelled: it ran past the time limit of {limit:g} s", lived)
-        self._idle.put(worker)
-        if reply[0] == "ok":
-            return reply[1]
-        error = {"QuerySyntaxError": QueryError, "DataMissing": DataMissing}.get(reply[1], QueryError)
-        raise error(reply[2])
-
-    def close(self) -> None:
-        self._closed = True
-        with self._lock:
-            workers = list(self._all)
-            self._all.clear()
-        for worker in workers:
-            try:
-                worker.send(None)
-            except OSError:
-                pass
-        for worker in workers:
-            try:
-                worker.process.wait(1)
-            except subprocess.TimeoutExpired:
-                pass
-            worker.kill()
-
-    def __enter__(self) -> "QueryPool":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+def _names_graphs(screened: Screened, store: ox.Store, graphs: set[str] | None) -> bool:
+    """Whether the query has FROM clauses (then Oxigraph takes its dataset from them); refuses outside graphs."""
+    clauses = dataset_clauses(screened.text)
+    allowed = graph_names(store) if graphs is None else graphs
+    for what, iri in clauses:
+        check_graph_iris([iri], allowed, what)
+    return bool(clauses)
 
 
 # ---------------------------------------------------------------- result formats
 
-# name -> (media type, file extension); results formats for SELECT/ASK, graph formats for CONSTRUCT/DESCRIBE
-RESULT_FORMATS = {
-    "json": ("application/sparql-results+json", "srj"),
-    "xml": ("application/sparql-results+xml", "srx"),
-    "csv": ("text/csv", "csv"),
-    "tsv": ("text/tab-separated-values", "tsv"),
-    "table": ("text/plain", "txt"),
-}
-GRAPH_FORMATS = {
-    "turtle": ("text/turtle", "ttl"),
-    "ntriples": ("application/n-triples", "nt"),
-    "jsonld": ("application/ld+json", "jsonld"),
-}
+# Format names. Media types come from pyoxigraph's format enums (media_type below), not from a
+# table of our own; "table" (a text table for the terminal) is the one format of ours.
+_OX_RESULTS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+               "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
 _OX_GRAPH = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
+RESULT_FORMATS = [*_OX_RESULTS, "table"]
+GRAPH_FORMATS = list(_OX_GRAPH)
+
+
+def media_type(fmt: str) -> str:
+    """The media type of a format name, with its charset where the type is text."""
+    if fmt == "table":
+        return "text/plain; charset=utf-8"
+    kind = _OX_RESULTS.get(fmt) or _OX_GRAPH[fmt]
+    media = kind.media_type
+    if "charset" not in media and (media.startswith("text/") or fmt in {"xml", "ntriples"}):
+        media += "; charset=utf-8"
+    return media
 
 
 def to_json(result: Result) -> str:
@@ -709,7 +558,14 @@ def to_json(result: Result) -> str:
                       ensure_ascii=False, indent=1)
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def xml_escape(text: str) -> str:
+    bad = _NOT_XML.search(text)
+    if bad:
+        raise NotRepresentable(f"the answer holds U+{ord(bad.group()):04X}, which XML 1.0 cannot carry; "
+                               "ask for JSON, CSV or TSV")
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -800,7 +656,7 @@ def to_table(result: Result, width: int = 70) -> str:
 
     rows = [[cell(row.get(v)) for v in result.variables] for row in result.rows]
     widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(result.variables)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     out = [line(result.variables), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     noun = "row" if len(rows) == 1 else "rows"
@@ -834,9 +690,7 @@ def serialize(result: Result, fmt: str) -> bytes:
 
 def parse_results(data: bytes, fmt: str) -> Result:
     """Read SPARQL results (json, xml, tsv) back into a Result, e.g. from another server."""
-    ox_fmt = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
-              "tsv": ox.QueryResultsFormat.TSV, "csv": ox.QueryResultsFormat.CSV}[fmt]
-    parsed = ox.parse_query_results(data, format=ox_fmt)
+    parsed = ox.parse_query_results(data, format=_OX_RESULTS[fmt])
     if isinstance(parsed, ox.QueryBoolean):
         return Result(form="ASK", boolean=bool(parsed))
     result = Result(form="SELECT", variables=[v.value for v in parsed.variables])
@@ -856,7 +710,7 @@ def same_answers(a: Result, b: Result, ordered: bool) -> bool:
     rows_b = [tuple(term_nt(r.get(v)) for v in order) for r in b.rows]
     if ordered:
         return rows_a == rows_b
-    key = lambda row: tuple(x or "" for x in row)  # noqa: E731
+    key = lambda row: tuple(x or "" for x in row)
     return sorted(rows_a, key=key) == sorted(rows_b, key=key)
 
 

@@ -11,7 +11,7 @@ import pytest
 import rdflib.plugins.sparql
 
 from _sparql_support import RUNAWAY, StubServer, make_fixture_data
-from essaykg import cli, docs, sparql
+from essaykg import cli, docs, sparql, worker
 
 PREFIXES = """PREFIX ekg: <https://w3id.org/essay-kg/ontology#>
 PREFIX schema: <http://schema.org/>
@@ -32,37 +32,49 @@ def backends(data):
     return {"oxigraph": sparql.load_store(data), "rdflib": sparql.load_rdflib(data)}
 
 
-# ---------------------------------------------------------------- screening
+# ---------------------------------------------------------------- screening and refusals
 
 
 @pytest.mark.parametrize("text, form, ordered", [
     ("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s", "SELECT", True),
     ("ASK { ?s ?p ?o }", "ASK", False),
     ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT", False),
-    ("DESCRIBE <https://w3id.org/essay-kg/id/samantha>", "DESCRIBE", False),
+    ("DESCRIBE <https://w3id.org/essay-kg/id/samantha>", "CONSTRUCT", False),
 ])
-def test_screen_accepts_the_four_query_forms(text, form, ordered):
+def test_the_four_query_forms_pass_and_the_engine_names_their_form(text, form, ordered, backends):
     screened = sparql.screen(text)
-    assert (screened.form, screened.ordered) == (form, ordered)
+    assert screened.ordered == ordered
+    assert sparql.execute(backends["oxigraph"], screened).form == form
 
 
 REFUSED = {
-    "insert": ("INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }", "INSERT DATA"),
-    "delete": ("DELETE WHERE { ?s ?p ?o }", "DELETE WHERE"),
-    "drop": ("DROP ALL", "DROP"),
-    "clear": ("CLEAR GRAPH <https://w3id.org/essay-kg/graph/entities>", "CLEAR"),
-    "modify": ("DELETE { ?s ?p ?o } INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }", "DELETE/INSERT"),
-    "load": ("LOAD <{stub}data.nt>", "LOAD"),
-    "load-silent-into": ("LOAD SILENT <{stub}data.nt> INTO GRAPH <http://x/g>", "LOAD"),
-    "service": ("SELECT * WHERE { SERVICE <{stub}sparql> { ?s ?p ?o } }", "SERVICE"),
+    "insert": ("INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }", "SPARQL Update (INSERT)"),
+    "delete": ("DELETE WHERE { ?s ?p ?o }", "SPARQL Update (DELETE)"),
+    "drop": ("DROP ALL", "SPARQL Update (DROP)"),
+    "clear": ("CLEAR GRAPH <https://w3id.org/essay-kg/graph/entities>", "SPARQL Update (CLEAR)"),
+    "modify": ("DELETE { ?s ?p ?o } INSERT { ?s ?p 1 } WHERE { ?s ?p ?o }", "SPARQL Update (DELETE)"),
+    "with-prologue": ("PREFIX x: <http://x/> BASE <http://y/> INSERT DATA { x:a x:b x:c }", "SPARQL Update (INSERT)"),
+    "load": ("LOAD <{stub}data.nt>", "LOAD is refused"),
+    "load-silent-into": ("LOAD SILENT <{stub}data.nt> INTO GRAPH <http://x/g>", "LOAD is refused"),
+    "service": ("SELECT * WHERE { SERVICE <{stub}sparql> { ?s ?p ?o } }", "SERVICE is refused"),
     "service-silent-variable-nested": (
-        "SELECT * WHERE { ?s ?p ?o OPTIONAL { GRAPH ?g { SERVICE SILENT ?endpoint { ?a ?b ?c } } } }", "SERVICE"),
-    "service-unicode-escaped": (r"SELECT * WHERE { \u0053ERVICE <{stub}sparql> { ?s ?p ?o } }", "SERVICE"),
+        "SELECT * WHERE { ?s ?p ?o OPTIONAL { GRAPH ?g { SERVICE SILENT ?endpoint { ?a ?b ?c } } } }",
+        "SERVICE is refused"),
+    "service-unicode-escaped": (r"SELECT * WHERE { \u0053ERVICE <{stub}sparql> { ?s ?p ?o } }", "SERVICE is refused"),
+    "service-escape-twice": (r"SELECT * WHERE { \u005Cu0053ERVICE <{stub}sparql> { ?s ?p ?o } }", "SERVICE is refused"),
+    "service-long-escape": (r"SELECT * WHERE { \U00000053ervice <{stub}sparql> { ?s ?p ?o } }", "SERVICE is refused"),
+    "service-long-s": ("SELECT * WHERE { \u017Fervice <{stub}> { ?s ?p ?o } }", "SERVICE is refused"),
+    "service-in-a-string": ('SELECT * WHERE { BIND("customer service" AS ?x) }', "SERVICE is refused"),
+    "the-reported-bypass": ('SELECT * WHERE { BIND("A\\u00000022 AS ?x) BIND(" AS ?y) SERVICE <{stub}json> '
+                            '{ ?a ?b ?secret } BIND(" AS ?z) BIND(\\u00000022B" AS ?w) }', "SERVICE is refused"),
     "from-outside": ("SELECT * FROM <{stub}data.nt> WHERE { ?s ?p ?o }", "FROM <"),
     "from-named-outside": ("SELECT * FROM NAMED <{stub}data.nt> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM NAMED"),
     "from-prefixed-outside": ("PREFIX x: <{stub}> SELECT * FROM x:data WHERE { ?s ?p ?o }", "FROM <"),
     "from-relative-outside": ("BASE <{stub}> SELECT * FROM <data.nt> WHERE { ?s ?p ?o }", "FROM <"),
     "construct-from-outside": ("CONSTRUCT { ?s ?p ?o } FROM <{stub}x> WHERE { ?s ?p ?o }", "FROM <"),
+    "too-deep": ("SELECT * WHERE " + "{" * 600 + "}" * 600, "nests brackets 600 deep"),
+    "escapes-nested-too-deep": ("SELECT * WHERE { BIND(" + "\\u005C" * 0 + "\\u005Cu005Cu005Cu005Cu005Cu005Cu005Cu005Cu005Cu0041 AS ?x) }",
+                                "nests \\u escapes"),
 }
 
 
@@ -73,19 +85,29 @@ def stub():
     server.close()
 
 
+def run_in_process(backends, text):
+    return sparql.execute(backends["oxigraph"], sparql.screen(text), graphs=sparql.graph_names(backends["oxigraph"]))
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_screen_refuses_what_writes_or_reaches_outside(name, stub, backends):
-    text, keyword = REFUSED[name]
+def test_refused_what_writes_or_reaches_outside(name, stub, backends):
+    text, words = REFUSED[name]
     text = text.replace("{stub}", stub.url)
     with pytest.raises(sparql.QueryRefused) as err:
-        sparql.screen(text, graphs=sparql.graph_names(backends["oxigraph"]))
-    assert keyword in err.value.message
+        run_in_process(backends, text)
+    assert words in err.value.message
     assert err.value.status == 400
     assert stub.requests == []
 
 
-def test_pyoxigraph_itself_would_call_out_which_is_why_we_screen(stub):
-    """The control experiment: unscreened, pyoxigraph's SERVICE makes a real request."""
+def test_the_screen_does_not_parse_it_reads_every_escape_level():
+    assert sparql.escape_levels(r"\u005Cu0041") == [r"\u005Cu0041", r"\u0041", "A"]
+    assert sparql.unescape_codepoints(r"\U0010FFFF \U00110000") == "\U0010ffff \\U00110000"
+    assert sparql.nesting("((a)[{b}])") == 3 and sparql.nesting(")))(") == 1
+
+
+def test_pyoxigraph_itself_would_call_out_which_is_why_workers_have_no_network(stub):
+    """The control experiment: in a process with network, pyoxigraph's SERVICE makes a real request."""
     before = len(stub.requests)
     try:
         list(ox.Store().query(f"SELECT * WHERE {{ SERVICE <{stub.url}sparql> {{ ?s ?p ?o }} }}"))
@@ -94,35 +116,45 @@ def test_pyoxigraph_itself_would_call_out_which_is_why_we_screen(stub):
     assert len(stub.requests) > before
 
 
-def test_screening_turns_off_rdflibs_graph_download():
-    sparql.screen("SELECT * WHERE { ?s ?p ?o }")
+def test_loading_for_rdflib_turns_off_its_graph_download(data):
+    sparql.load_rdflib(data)
     assert rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is False
 
 
 def test_from_naming_a_graph_of_the_dataset_is_allowed(backends):
     graphs = sparql.graph_names(backends["oxigraph"])
-    screened = sparql.screen(f"SELECT ?s ?p ?o FROM <{ASSERTION}> WHERE {{ ?s ?p ?o }}", graphs)
-    for engine, backend in backends.items():
-        result = sparql.execute(backend, screened, engine)
-        assert len(result) == 2, engine  # only the claim graph's two triples
+    for text in [f"SELECT ?s ?p ?o FROM <{ASSERTION}> WHERE {{ ?s ?p ?o }}",
+                 f"BASE <{ASSERTION.rsplit('/', 1)[0]}/> SELECT ?s ?p ?o FROM <body-is-essential> WHERE {{ ?s ?p ?o }}"]:
+        for engine, backend in backends.items():
+            result = sparql.execute(backend, sparql.screen(text), engine, graphs=graphs)
+            assert len(result) == 2, (engine, text)  # only the claim graph's two triples
 
 
-def test_malformed_query_reports_line_and_column():
+def test_malformed_query_reports_line_and_column(backends):
     with pytest.raises(sparql.QuerySyntaxError) as err:
-        sparql.screen("SELECT ?s\nWHERE {\n  ?s ?p\n}")
-    assert err.value.line == 3 and err.value.column > 0
-    assert "line 3, column" in err.value.message and err.value.status == 400
+        run_in_process(backends, "SELECT ?s\nWHERE {\n  ?s ?p\n}")
+    assert err.value.line == 4 and err.value.column > 0
+    assert "line 4, column" in err.value.message and err.value.status == 400
+    assert "[" not in err.value.message  # no wall of character classes
+
+
+def test_an_undeclared_prefix_is_named_in_one_line(backends):
+    with pytest.raises(sparql.QuerySyntaxError) as err:
+        run_in_process(backends, "SELECT * WHERE {\n ?s nope:thing ?o }")
+    message = err.value.message
+    assert "the prefix nope: is not declared" in message and "\n" not in message
+    assert "ekg" in message and err.value.line == 2
+
+
+def test_the_prefixes_the_project_prints_are_declared(backends):
+    result = run_in_process(backends, "SELECT ?c WHERE { ?c a schema:Claim ; ekg:stance ?s } LIMIT 1")
+    assert len(result) == 1
 
 
 def test_too_long_query_is_413():
     with pytest.raises(sparql.QueryTooLarge) as err:
         sparql.screen("SELECT * WHERE { ?s ?p ?o } #" + "x" * sparql.MAX_QUERY_BYTES)
     assert err.value.status == 413
-
-
-def test_absurd_nesting_is_a_syntax_error_not_a_crash():
-    with pytest.raises(sparql.QuerySyntaxError):
-        sparql.screen("SELECT * WHERE " + "{" * 3000 + "}" * 3000)
 
 
 # ---------------------------------------------------------------- execution and formats
@@ -198,6 +230,12 @@ def test_results_are_capped(engine, backends):
     assert len(result) == 7 and result.truncated
 
 
+def test_results_are_capped_in_bytes_too(backends):
+    text = 'SELECT ?x WHERE { VALUES ?n { 1 2 3 4 5 } BIND(CONCAT(STR(?n), "' + "x" * 1000 + '") AS ?x) }'
+    result = sparql.execute(backends["oxigraph"], sparql.screen(text), max_bytes=2500)
+    assert len(result) == 2 and result.truncated  # each row is about 1,030 bytes
+
+
 def test_execute_takes_only_screened_queries(backends):
     with pytest.raises(TypeError):
         sparql.execute(backends["oxigraph"], "SELECT * WHERE { ?s ?p ?o }")
@@ -207,13 +245,13 @@ def test_execute_takes_only_screened_queries(backends):
 
 
 def test_runaway_query_is_cancelled_while_a_simple_one_still_answers(data):
-    with sparql.QueryPool(data, workers=2, timeout=1.5) as pool:
+    with worker.QueryPool(data, workers=2, timeout=1.5) as pool:
         outcome = {}
 
         def runaway():
             started = time.monotonic()
             try:
-                pool.run(sparql.screen(RUNAWAY))
+                pool.run(RUNAWAY)
                 outcome["runaway"] = "answered"
             except sparql.QueryTimeout as err:
                 outcome["runaway"] = err
@@ -223,10 +261,10 @@ def test_runaway_query_is_cancelled_while_a_simple_one_still_answers(data):
         thread.start()
         time.sleep(0.3)  # the runaway is running now
         started = time.monotonic()
-        simple = pool.run(sparql.screen(ROLES))
+        simple = pool.run(ROLES)
         simple_seconds = time.monotonic() - started
         thread.join(10)
-        assert len(simple) == 2 and simple_seconds < 1.0
+        assert simple.count == 2 and simple_seconds < 1.0
         err = outcome["runaway"]
         assert isinstance(err, sparql.QueryTimeout) and err.status == 503
         assert "time limit" in err.message
@@ -234,21 +272,23 @@ def test_runaway_query_is_cancelled_while_a_simple_one_still_answers(data):
         assert pool.cancelled == [err.lived]
         print(f"\nrunaway query lived {err.lived:.2f} s (limit 1.5 s); simple query took {simple_seconds * 1000:.0f} ms")
         # the killed worker is replaced: both workers answer again
-        results = [pool.run(sparql.screen(ROLES), timeout=10) for _ in range(4)]
-        assert all(len(r) == 2 for r in results)
+        results = [pool.run(ROLES, timeout=10) for _ in range(4)]
+        assert all(r.count == 2 for r in results)
 
 
 def test_pool_runs_rdflib_too_and_reports_engine_errors(data):
-    with sparql.QueryPool(data, workers=1, timeout=20) as pool:
-        assert pool.run(sparql.screen(ROLES), engine="rdflib").tuples() == pool.run(sparql.screen(ROLES)).tuples()
-        with pytest.raises(sparql.QueryError):
-            pool.run(sparql.screen(ROLES), engine="nonesuch")
-        assert len(pool.run(sparql.screen(ROLES))) == 2  # still healthy
+    with worker.QueryPool(data, workers=1, timeout=20) as pool:
+        both = [pool.run(ROLES, engine=engine, results_format="tsv") for engine in ("rdflib", "oxigraph")]
+        assert both[0].body == both[1].body and both[0].count == 2
+        with pytest.raises(sparql.QueryError) as err:
+            pool.run(ROLES, engine="nonesuch")
+        assert "unknown engine" in err.value.message
+        assert pool.run(ROLES).count == 2  # still healthy
 
 
 def test_pool_refuses_missing_data(tmp_path):
     with pytest.raises(sparql.DataMissing) as err:
-        sparql.QueryPool(tmp_path)
+        worker.QueryPool(tmp_path)
     assert "run `python build.py` first" in err.value.message
 
 
@@ -351,8 +391,8 @@ def test_external_resource_finder_catches_cdn_links():
     "select * where { service <{stub}> { ?a ?b ?c } }",
     "SELECT * WHERE { ?s ?p ?o } ; LOAD <{stub}>",
 ])
-def test_service_hidden_in_odd_places_never_passes(text, stub):
+def test_service_hidden_in_odd_places_never_passes(text, stub, backends):
     """Comments, '#' in literals and IRIs, nesting, lower case: refused, or rejected as malformed."""
     with pytest.raises(sparql.QueryError):
-        sparql.screen(text.replace("{stub}", stub.url))
+        run_in_process(backends, text.replace("{stub}", stub.url))
     assert stub.requests == []
