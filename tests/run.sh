@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them: the README's second command, and what CI runs.
-# Debian packages: raptor2-utils (rapper, an independent RDF parser) and chromium (browser tests,
+# Debian packages: raptor2-utils (rapper, an independent RDF parser), wrk (the endpoint benchmark's load
+# generator) and chromium (browser tests,
 # driven by Playwright through executable_path; no browser is ever downloaded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v rapper >/dev/null 2>&1 || missing+=(raptor2-utils)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -161,6 +161,39 @@ def test_load_test_counts_server_errors_and_wrong_bodies(stub):
     assert wrong["requests"] == 0 and wrong["errors"] > 0
 
 
+WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:1/x
+  2 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.10ms  300.00us   4.00ms   80.00%
+  Latency Distribution
+     50%    1.00ms
+     75%    1.20ms
+     90%    1.50ms
+     99%    2.50ms
+  7000 requests in 1.00s, 1.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:   6990.50
+Transfer/sec:      1.00MB
+"""
+
+
+def test_parse_wrk_reads_rate_p99_and_errors():
+    assert bench.parse_wrk(WRK_OUTPUT) == {"rps": 6990.5, "p99": 0.0025, "requests": 7000, "errors": 7}
+    with pytest.raises(ValueError):
+        bench.parse_wrk("wrk: connection refused")
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+def test_wrk_against_a_stub_counts_requests_and_errors(stub):
+    url = f"http://127.0.0.1:{stub.server_address[1]}/x"
+    good = bench.wrk(url, connections=2, duration=1)
+    assert good["requests"] > 0 and good["errors"] == 0 and good["rps"] > 0
+    _Stub.fail_every = 3
+    bad = bench.wrk(url, connections=2, duration=1)
+    assert bad["errors"] > 0
+
+
 def test_load_test_counts_a_refused_connection_as_errors():
     port = bench.free_port()  # nothing listens there
     result = bench.load_test("127.0.0.1", port, "/x", clients=1, duration=0.2, warmup=0.0)
@@ -179,9 +212,14 @@ def test_report_renders_every_part():
                                               "rdflib_median": 0.01, "rdflib_p95": 0.02, "ratio": 10.0}],
                     "under_5ms": 1, "saved": 1, "ratio_median": 10.0,
                     "load_seconds": {"oxigraph": 0.01, "rdflib": 0.3}},
-        "endpoint": {"duration_per_level": 1, "servers": {"essaykg serve": {"levels": [
-            {"clients": 1, "rps": 900.0, "p50": 0.001, "p99": 0.003, "errors": 0}], "rss_peak_bytes": 2**27}},
-            "throughput_ratio_ours_over_oxigraph": {}, "note": "threads"},
+        "endpoint": {"duration_per_level": 1, "servers": {
+            "essaykg serve": {"repeated": [{"connections": 8, "rps": 900.0, "p99": 0.003, "errors": 0}],
+                              "distinct": [{"connections": 8, "rps": 300.0, "p99": 0.009, "errors": 0}],
+                              "rss_peak_bytes": 2**27},
+            "oxigraph serve-read-only": {"repeated": [{"connections": 8, "rps": 1800.0, "p99": 0.001, "errors": 0}],
+                                         "distinct": [{"connections": 8, "rps": 1200.0, "p99": 0.002, "errors": 0}],
+                                         "rss_peak_bytes": 2**25}},
+            "throughput_ratio_ours_over_oxigraph": {"repeated": {"8": 0.5}, "distinct": {"8": 0.25}}, "note": "wrk"},
         "scale": {"sizes": [{"triples": 10000, "build_seconds": 2.0, "build_ok": True, "build_max_rss_bytes": 2**28,
                              "load_seconds": 0.1, "load_rss_bytes": 2**26, "query_median_of_medians": 0.002,
                              "query_worst": ["18-x", 0.5], "query_timed_out": [], "page": {"seconds": 0.9},
@@ -191,6 +229,8 @@ def test_report_renders_every_part():
                   "check_rewrites_applied": ["theme-unused"]},
     }
     text = bench.report(results)
+    assert "essaykg serve             repeated            8    900    3.00       0       128            0.500" in text
+    assert "distinct            8    300    9.00       0       128            0.250" in text
     for expected in ("## Build", "ratio build / floor", "## Saved queries", "## Endpoint", "## Scale",
                      "what broke first: SHACL with pySHACL at 100000 triples", "check rewrites applied: theme-unused"):
         assert expected in text, expected

@@ -11,6 +11,7 @@ import urllib.parse
 import pytest
 
 from essaykg import config, serve
+from essaykg.serve import app as serve_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -24,7 +25,7 @@ def _unavailable() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "playwright is not installed"
-    if not (serve.YASGUI_DIR / "yasgui.min.js").is_file():
+    if not (serve_app.YASGUI_DIR / "yasgui.min.js").is_file():
         return "YASGUI is not installed (npm ci)"
     return None
 

@@ -52,7 +52,8 @@ class Server:
     """The app on a listening socket, served by uvicorn: in the foreground (:meth:`run`) or on a
     thread of its own (:meth:`start`, :meth:`stop`, for tests)."""
 
-    def __init__(self, kg, host: str = "127.0.0.1", port: int = DEFAULT_PORT, quiet: bool = False):
+    def __init__(self, kg, host: str = "127.0.0.1", port: int = DEFAULT_PORT, quiet: bool = False,
+                 limits: dict | None = None):
         import uvicorn
 
         from .app import create_app
@@ -71,7 +72,10 @@ class Server:
         self.socket.listen(2048)
         self.server_address = self.socket.getsockname()[:2]
         asgi = Guard(create_app(kg), host, quiet=quiet)
-        self.config = uvicorn.Config(asgi, http=BoundedHttpTools, loop="asyncio", lifespan="off",
+        # ``limits`` overrides the protocol's bounds (header_timeout, max_header_bytes, max_headers,
+        # max_connections), e.g. small ones in tests
+        protocol = type("Protocol", (BoundedHttpTools,), dict(limits)) if limits else BoundedHttpTools
+        self.config = uvicorn.Config(asgi, http=protocol, loop="asyncio", lifespan="off",
                                      access_log=False, log_level="warning", server_header=False,
                                      timeout_keep_alive=5, log_config=None)
         self.server = uvicorn.Server(self.config)
@@ -104,13 +108,13 @@ class Server:
 
 def make_server(data_dir: Path, host: str = "127.0.0.1", port: int = 0, quiet: bool = True, *,
                 timeout: float = sparql.DEFAULT_TIMEOUT, workers: int = 2, max_rows: int = sparql.DEFAULT_MAX_ROWS,
-                max_body: int = DEFAULT_MAX_BODY, **settings) -> Server:
+                max_body: int = DEFAULT_MAX_BODY, limits: dict | None = None, **settings) -> Server:
     """The app over ``data_dir`` on a socket; ``port=0`` picks a free port."""
     from .app import State
 
     kg = State(data_dir, timeout=timeout, workers=workers, max_rows=max_rows, max_body=max_body, **settings)
     try:
-        return Server(kg, host, port, quiet=quiet)
+        return Server(kg, host, port, quiet=quiet, limits=limits)
     except OSError:
         kg.close()
         raise
