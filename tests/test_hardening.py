@@ -12,9 +12,7 @@ Timings are printed, never asserted (except as generous limits on how long a cas
 from __future__ import annotations
 
 import http.client
-import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -29,11 +27,6 @@ import pytest
 from _sparql_support import RUNAWAY, make_fixture_data
 from essaykg import bench, config, serve
 from essaykg.cli import main
-
-# rdflib's SPARQL parser (pyparsing) is not thread-safe (RDFLib/rdflib#1282, pyparsing/pyparsing#89):
-# concurrent requests make sparql.screen() fail a valid query with errors like these, until the parse
-# is done under a lock. Reported to the SPARQL module's owner; see docs/benchmarks.md.
-PARSER_RACE = re.compile(r"HTTP 400: b[\"']malformed query: .*(positional argument|takes \d+ positional)")
 
 GOOD = "SELECT ?label WHERE { <https://w3id.org/essay-kg/id/samantha> <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
 ACCEPT = {"Accept": "application/sparql-results+json"}
@@ -74,22 +67,16 @@ def test_many_clients_for_a_bounded_time(fixture_data):
         results = [bench.load_test("127.0.0.1", port, path, clients, 1.5, b"Samantha", ACCEPT)
                    for clients in (8, 32)]
         after = bench.tree_rss(process.pid)
-        race = 0
         for result in results:
             _case("load levels")
             print(f"\n{result['clients']} clients: {result['requests']} requests, {result['rps']:.0f}/s, "
                   f"p99 {result['p99'] * 1e3:.1f} ms, {result['errors']} errors {result['error_kinds']}")
-            other = {k: n for k, n in result["error_kinds"].items() if not PARSER_RACE.match(k)}
-            assert other == {}, other
-            race += result["errors"]
+            assert result["errors"] == 0 and result["error_kinds"] == {}, result["error_kinds"]
             assert result["requests"] > 0
         print(f"server and workers: {before / 2**20:.0f} MiB before, {after / 2**20:.0f} MiB after")
         assert after < 1024 * 2**20  # the server and its two workers, on a small dataset
         assert after - before < 200 * 2**20  # no growth worth the name from thousands of requests
         assert process.poll() is None  # still up
-        if race:
-            pytest.xfail(f"{race} valid queries failed from the SPARQL parser's thread-safety bug "
-                         "(RDFLib/rdflib#1282): sparql.screen() needs a lock")
     finally:
         bench.stop(process)
 

@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-rows", type=int, default=sparql.DEFAULT_MAX_ROWS, metavar="N",
                         help=f"rows or triples returned at most (default: {sparql.DEFAULT_MAX_ROWS}; "
                              f"and about {sparql.DEFAULT_MAX_BYTES // 1024**2} MB)")
+    parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                        help="an origin whose pages may send queries besides this server's own, e.g. "
+                             "https://kg.example.org when a proxy serves the app there (repeatable)")
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
                         help=f"largest request body accepted; larger gets 413 (default: {DEFAULT_MAX_BODY})")
 
@@ -53,7 +56,7 @@ class Server:
     thread of its own (:meth:`start`, :meth:`stop`, for tests)."""
 
     def __init__(self, kg, host: str = "127.0.0.1", port: int = DEFAULT_PORT, quiet: bool = False,
-                 limits: dict | None = None):
+                 limits: dict | None = None, allowed_origins: tuple[str, ...] = ()):
         import uvicorn
 
         from .app import create_app
@@ -71,11 +74,15 @@ class Server:
             raise
         self.socket.listen(2048)
         self.server_address = self.socket.getsockname()[:2]
-        asgi = Guard(create_app(kg), host, quiet=quiet)
+        guarded = Guard(create_app(kg), host, quiet=quiet, allowed_origins=allowed_origins)
+
+        async def asgi(scope, receive, send):  # a plain function: uvicorn calls an app with no arguments
+            await guarded(scope, receive, send)  # to detect a factory, which an object would not refuse
+
         # ``limits`` overrides the protocol's bounds (header_timeout, max_header_bytes, max_headers,
         # max_connections), e.g. small ones in tests
         protocol = type("Protocol", (BoundedHttpTools,), dict(limits)) if limits else BoundedHttpTools
-        self.config = uvicorn.Config(asgi, http=protocol, loop="asyncio", lifespan="off",
+        self.config = uvicorn.Config(asgi, http=protocol, loop="asyncio", lifespan="off", interface="asgi3",
                                      access_log=False, log_level="warning", server_header=False,
                                      timeout_keep_alive=5, log_config=None)
         self.server = uvicorn.Server(self.config)
@@ -108,13 +115,14 @@ class Server:
 
 def make_server(data_dir: Path, host: str = "127.0.0.1", port: int = 0, quiet: bool = True, *,
                 timeout: float = sparql.DEFAULT_TIMEOUT, workers: int = 2, max_rows: int = sparql.DEFAULT_MAX_ROWS,
-                max_body: int = DEFAULT_MAX_BODY, limits: dict | None = None, **settings) -> Server:
+                max_body: int = DEFAULT_MAX_BODY, limits: dict | None = None, allowed_origins: tuple[str, ...] = (),
+                **settings) -> Server:
     """The app over ``data_dir`` on a socket; ``port=0`` picks a free port."""
     from .app import State
 
     kg = State(data_dir, timeout=timeout, workers=workers, max_rows=max_rows, max_body=max_body, **settings)
     try:
-        return Server(kg, host, port, quiet=quiet, limits=limits)
+        return Server(kg, host, port, quiet=quiet, limits=limits, allowed_origins=allowed_origins)
     except OSError:
         kg.close()
         raise
@@ -124,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         server = make_server(args.data, args.host, args.port, quiet=False, timeout=args.timeout,
-                             workers=args.workers, max_rows=args.max_rows, max_body=args.max_body)
+                             workers=args.workers, max_rows=args.max_rows, max_body=args.max_body,
+                             allowed_origins=tuple(args.allow_origin))
     except sparql.DataMissing as err:
         print(f"error: {err.message}", file=sys.stderr)
         return 1

@@ -61,13 +61,14 @@ def check_host(values: list[str], loopback_only: bool) -> str:
     return values[0].lower()
 
 
-def check_origin(origins: list[str], fetch_site: list[str], host: str) -> None:
-    """Refusal (403) unless the request comes from this app's own pages or from no page at all."""
-    if any(site not in {"same-origin", "none"} for site in fetch_site):
+def check_origin(origins: list[str], fetch_site: list[str], host: str, allowed: frozenset[str] = frozenset()) -> None:
+    """Refusal (403) unless the request comes from this app's own pages (``http://`` + its Host, or an
+    origin in ``allowed``: the public address of a proxy in front) or from no page at all."""
+    mine = {f"http://{host}"} | allowed
+    if any(origin.lower() not in mine for origin in origins):
+        raise Refusal(403, f"a query may not be sent from another origin ({escape_controls(', '.join(origins))})")
+    if not origins and any(site not in {"same-origin", "none"} for site in fetch_site):
         raise Refusal(403, "a query may not be sent from another site's page")
-    for origin in origins:
-        if origin.lower() != f"http://{host}":
-            raise Refusal(403, f"a query may not be sent from another origin ({escape_controls(origin)})")
 
 
 def escape_controls(text: str) -> str:
@@ -78,8 +79,9 @@ def escape_controls(text: str) -> str:
 class Guard:
     """ASGI middleware: Host and Origin checks, security headers, the access log."""
 
-    def __init__(self, app, bound_host: str, quiet: bool = False):
+    def __init__(self, app, bound_host: str, quiet: bool = False, allowed_origins: tuple[str, ...] = ()):
         self.app, self.loopback_only, self.quiet = app, is_loopback(bound_host), quiet
+        self.allowed_origins = frozenset(o.lower().rstrip("/") for o in allowed_origins)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -105,7 +107,8 @@ class Guard:
                 raise Refusal(414, f"the request target is longer than {MAX_TARGET} bytes: POST a long query")
             host = check_host(header_values(headers, b"host"), self.loopback_only)
             if scope["method"] not in {"GET", "HEAD"} or path.startswith(COSTLY_PATHS):
-                check_origin(header_values(headers, b"origin"), header_values(headers, b"sec-fetch-site"), host)
+                check_origin(header_values(headers, b"origin"), header_values(headers, b"sec-fetch-site"), host,
+                             self.allowed_origins)
         except Refusal as refusal:
             body = (refusal.message + "\n").encode("utf-8")
             await send_with_headers({"type": "http.response.start", "status": refusal.status, "headers": [
