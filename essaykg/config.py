@@ -31,6 +31,7 @@ PREFIXES: dict[str, str] = {
     "claim": ESSAY_BASE + "claim/",
     "assertion": ESSAY_BASE + "assertion/",
     "quotation": ESSAY_BASE + "quotation/",
+    "fact": ESSAY_BASE + "fact/",
     "anchor": ESSAY_BASE + "anchor/",
     "selector": ESSAY_BASE + "selector/",
     "para": ESSAY_BASE + "paragraph/",

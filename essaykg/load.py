@@ -95,7 +95,27 @@ def load_sources(graph_dir: Path = config.GRAPH_DIR, ontology_dir: Path = config
             shapes.extend(q.triple for q in quads)
         else:
             ontology.extend(ox.Quad(q.subject, q.predicate, q.object, ONTOLOGY_GRAPH) for q in quads)
+    materialize_symmetric(data, ontology)
     return Sources(data=data, ontology=ontology, shapes=shapes, files=files)
+
+
+OWL_SYMMETRIC = ox.NamedNode("http://www.w3.org/2002/07/owl#SymmetricProperty")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def materialize_symmetric(data: ox.Store, ontology: list[ox.Quad]) -> int:
+    """State the inverse of every triple whose property the ontology (or external-terms.ttl) declares
+    owl:SymmetricProperty (ekg:divorcing, ekg:contrastsWith, skos:related), in the same named graph,
+    so that either direction answers a query. The sources state each link once; returns how many
+    quads were added."""
+    symmetric = sorted({q.subject for q in ontology if q.predicate == RDF_TYPE and q.object == OWL_SYMMETRIC
+                        and isinstance(q.subject, ox.NamedNode)}, key=str)
+    added = [ox.Quad(q.object, q.predicate, q.subject, q.graph_name)
+             for prop in symmetric for q in data.quads_for_pattern(None, prop, None, None)
+             if isinstance(q.object, (ox.NamedNode, ox.BlankNode))]
+    fresh = [q for q in added if q not in data]
+    data.bulk_extend(fresh)
+    return len(fresh)
 
 
 def store_of(quads, *more) -> ox.Store:

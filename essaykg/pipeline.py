@@ -110,6 +110,7 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
     with export.Staging(out_dir) as staging:
         # Written first: on a large graph Oxigraph writes these on threads while the pages are made.
         staging.add(_rdf_artifacts(data, quad_count, view_graphs))
+        staging.add(_argument_artifact(data, sources.ontology, step))
         staging.add({
             "ontology.ttl": export.turtle([q.triple for q in sources.ontology], "the ontology and the reused terms"),
             # Copied as written: its property shapes are blank nodes, whose labels a re-serialization would vary.
@@ -146,6 +147,18 @@ def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNo
         "essay-kg.nt": export.n_triples(ordered_view),
         "essay-kg.jsonld": export.jsonld(ordered),
     }
+
+
+def _argument_artifact(data: ox.Store, ontology: list[ox.Quad], step) -> dict[str, bytes]:
+    """The argument in Argdown (essaykg/argdown.py), for argument-mapping tools and review by eye."""
+    from . import argdown
+
+    try:
+        document = argdown.argdown(data, ontology)
+    except argdown.ArgdownError as err:
+        raise BuildError(f"the argument cannot be written in Argdown: {err}") from None
+    step("wrote the argument in Argdown")
+    return {"argument.argdown": document}
 
 
 def _shacl(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode],

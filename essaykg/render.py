@@ -48,7 +48,8 @@ DESCRIPTION_PROPS = (SCHEMA + "description", SKOS + "definition", DCTERMS + "des
 LINK_PROPS = (SCHEMA + "url", SCHEMA + "sameAs", OWL + "sameAs", RDFS + "seeAlso")
 ALT_LABEL_PROPS = (SKOS + "altLabel", SCHEMA + "alternateName")
 QUOTATION_TEXT = SCHEMA + "text"
-ARGUMENT_PROPS = {EKG + "supports", EKG + "answers", EKG + "contrastsWith", EKG + "qualifies", EKG + "argumentLink"}
+ARGUMENT_PROPS = {EKG + "supports", EKG + "attacks", EKG + "answers", EKG + "contrastsWith", EKG + "qualifies",
+                  EKG + "concedes", EKG + "argumentLink"}
 SYMMETRIC_PROPS = {EKG + "contrastsWith", EKG + "divorcing", SKOS + "related", SCHEMA + "spouse"}
 ATTRIBUTION_PROPS = {SCHEMA + "creator", SCHEMA + "spokenByCharacter", DCTERMS + "source"}
 
@@ -69,7 +70,7 @@ LAYER_KINDS = ("claim", "quotation")  # the two layers that can be hidden as a w
 
 # edge category -> (colour, width, dashes, legend)
 EDGE_STYLE: dict[str, tuple[str, float, bool, str]] = {
-    "argument": ("#e07b20", 2.5, False, "argument: supports, answers, contrasts with, qualifies"),
+    "argument": ("#e07b20", 2.5, False, "argument: supports, attacks, contrasts with, qualifies, answers, concedes"),
     "subject": ("#c9a227", 1.2, False, "a claim's theme (dcterms:subject)"),
     "asserted": ("#7b5ea7", 1.6, True, "what a claim asserts (its assertion graph)"),
     "scheme": ("#9a8232", 1.4, False, "theme hierarchy: broader"),

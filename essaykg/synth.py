@@ -34,7 +34,7 @@ PREFIXES = {p: config.PREFIXES[p] for p in (
     "ekg", "schema", "skos", "oa", "prov", "cito", "dcterms", "rdfs", "xsd", "wd")}
 
 STANCES = ("praise", "criticism", "mixed", "agnostic", "endorsement", "observation")
-ARGUMENT_LINKS = ("ekg:supports", "ekg:contrastsWith", "ekg:answers", "ekg:qualifies")
+ARGUMENT_LINKS = ("ekg:supports", "ekg:attacks", "ekg:contrastsWith", "ekg:answers", "ekg:qualifies", "ekg:concedes")
 
 # entity kind -> (class, weight); characters need a movie, quotations need people and works.
 ENTITY_KINDS = [  # in an order where what a kind points to comes before it (a movie before its characters)
@@ -251,6 +251,11 @@ def _generate(k: int, seed: int) -> Corpus:
             if rng.random() < 0.2:
                 pairs.append(("skos:related", themes[rng.randrange(i)]))
         scheme.subject(theme, pairs)
+        # skos:related is symmetric: stated both ways here, so the build's materialization adds nothing
+        # and the generator's count stays the loader's
+        for pred, other in pairs:
+            if pred == "skos:related":
+                scheme.subject(other, [("skos:related", theme)])
 
     # ---------------------------------------------------------------- the argument's plan
     # claim i takes its evidence from paragraph i % P (so every paragraph is covered);
@@ -330,6 +335,8 @@ def _generate(k: int, seed: int) -> Corpus:
         ("schema:publisher", publisher), ("schema:url", "<https://example.org/synthetic-essay>"),
         ("schema:datePublished", _typed("2023-12", "xsd:gYearMonth")), ("schema:inLanguage", _lit("en", None)),
         ("schema:about", by["movie"][0]), ("schema:sha256", _lit(sha, None)),
+        # the first claim is the thesis: every later claim links to an earlier one, so all reach it
+        ("ekg:thesis", "claim:c0"),
     ])
     for graph, label in (("hg:essay", "The essay's graph"), ("hg:film-facts", "Facts about the films"),
                          ("kg:entities", "Shared entities"), ("kg:themes", "Themes")):
@@ -376,9 +383,13 @@ def _generate(k: int, seed: int) -> Corpus:
             ("ekg:stance", f"ekg:{rng.choice(STANCES)}"),
             ("ekg:evidence", claim_anchors[i]),
         ]
-        if i > 0 and rng.random() < 0.8:
-            pairs.append((rng.choice(ARGUMENT_LINKS) if rng.random() < 0.3 else "ekg:supports",
-                          f"claim:c{rng.randrange(i)}"))
+        pairs.append(("ekg:stanceOn", next(o for p, o in pairs if p == "schema:about")[0]))
+        if i > 0:  # every claim but the thesis (c0) links to an earlier one, so every claim reaches it
+            link, target = (rng.choice(ARGUMENT_LINKS) if rng.random() < 0.3 else "ekg:supports",
+                            f"claim:c{rng.randrange(i)}")
+            pairs.append((link, target))
+            if link == "ekg:contrastsWith":  # symmetric: stated both ways, as for skos:related
+                claims.subject(target, [(link, iri)])
         if quotation_iris and rng.random() < 0.2:
             pairs.append(("cito:citesAsEvidence", rng.choice(quotation_iris)))
         if rng.random() < 0.33:

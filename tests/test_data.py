@@ -33,9 +33,9 @@ def test_summary_matches_golden(built):
 
 def test_headline_counts(built):
     s = built.summary
-    assert (s["claims"], s["quotations"], s["themes"], s["entities"]) == (34, 15, 21, 37)
-    assert (s["anchors_verified"], s["paragraphs_covered"], s["paragraphs"]) == (81, 28, 28)
-    assert s["claim_graphs"] == 10
+    assert (s["claims"], s["quotations"], s["themes"], s["entities"]) == (42, 15, 23, 37)
+    assert (s["anchors_verified"], s["paragraphs_covered"], s["paragraphs"]) == (94, 28, 28)
+    assert s["claim_graphs"] == 17
 
 
 def test_who_plays_or_voices_whom(store):
@@ -68,13 +68,71 @@ def test_three_voices_are_kept_apart(store):
     assert rows(store, "SELECT ?c WHERE { GRAPH hg:film-facts { ?c a schema:Claim } }") == []
     assert rows(store, "SELECT ?q WHERE { ?q a schema:Quotation, schema:Claim }") == []
     spoken = rows(store, "SELECT ?who (COUNT(?q) AS ?n) WHERE { ?q schema:spokenByCharacter ?c . ?c rdfs:label ?who } GROUP BY ?who")
-    assert spoken == [("Amy", "2"), ("Samantha", "2"), ("Theodore Twombly", "4")]
+    assert spoken == [("Amy", "1"), ("OS1", "1"), ("Samantha", "2"), ("The makers of the OS1", "2"), ("Theodore Twombly", "4")]
+    # schema:creator is for real people: nothing that exists only in the film has it, as a quotation's
+    # speaker or as a product's maker
+    assert rows(store, "SELECT ?x ?c WHERE { ?x schema:creator ?c . ?c ekg:fictionalIn ?work }") == []
+    # plot summary is film facts, not claims
+    assert rows(store, "SELECT ?f WHERE { ?f a ekg:FilmFact, schema:Claim }") == []
+
+
+def test_every_film_fact_has_its_own_passage(store):
+    """Every relation in hg:film-facts is named by an ekg:FilmFact with its own evidence anchor, so
+    "which passage says this?" is one query."""
+    unanchored = rows(store, """
+        SELECT ?s ?p ?o WHERE {
+          GRAPH hg:film-facts { ?s ?p ?o FILTER NOT EXISTS { ?s a ekg:FilmFact } }
+          FILTER NOT EXISTS { GRAPH hg:film-facts { ?f rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ;
+                                                   ekg:evidence ?anchor } }
+          # the build states the inverse of a symmetric link (ekg:divorcing): the fact names one direction
+          FILTER NOT EXISTS { FILTER(?p = ekg:divorcing) GRAPH hg:film-facts {
+            ?f rdf:subject ?o ; rdf:predicate ?p ; rdf:object ?s ; ekg:evidence ?anchor } }
+        }""")
+    assert unanchored == []
+    assert rows(store, """
+        SELECT ?exact WHERE { GRAPH hg:film-facts { ?f rdf:subject id:amy ; rdf:predicate ekg:divorcing ;
+          rdf:object id:charles ; ekg:evidence ?a } ?a oa:hasSelector/oa:exact ?exact }""") == [
+        ("Amy (played by the warmly affectionate Amy Adams), who is going through a divorce of her own",),
+        ("since Charles left",)]
+    assert rows(store, "SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f a ekg:FilmFact ; ekg:evidence ?a }") == [("42",)]
+
+
+def test_symmetric_links_answer_both_ways(store):
+    assert rows(store, "SELECT ?x WHERE { id:catherine ekg:divorcing ?x }") == [(config.PREFIXES["id"] + "theodore-twombly",)]
+    assert rows(store, "SELECT ?x WHERE { id:charles ekg:divorcing ?x }") == [(config.PREFIXES["id"] + "amy",)]
+    assert rows(store, """SELECT (COUNT(*) AS ?n) WHERE { ?a ekg:contrastsWith ?b FILTER NOT EXISTS { ?b ekg:contrastsWith ?a } }""") == [("0",)]
+    assert rows(store, """SELECT (COUNT(*) AS ?n) WHERE { ?a skos:related ?b FILTER NOT EXISTS { ?b skos:related ?a } }""") == [("0",)]
+
+
+def test_stance_names_its_target(store):
+    """Criticism of the film and criticism of a character are told apart by ekg:stanceOn."""
+    criticised = rows(store, """
+        SELECT ?claim ?target WHERE { ?c ekg:stance ekg:criticism ; ekg:stanceOn ?t .
+          BIND(STRAFTER(STR(?c), "/claim/") AS ?claim) BIND(REPLACE(STR(?t), "^.*/", "") AS ?target) }""")
+    assert ("film-punts-on-the-question", "her-film") in criticised
+    assert ("theodore-exemplifies-passivity", "theodore-twombly") in criticised
+    assert ("masculinity-is-not-toxicity", "commentators-equate-masculinity-with-toxicity") in criticised
+    assert rows(store, "SELECT ?c WHERE { ?c a schema:Claim FILTER NOT EXISTS { ?c ekg:stanceOn ?t } }") == []
+
+
+def test_outside_knowledge_stays_out_of_the_essays_graphs(store):
+    """The essay never names Browning's poem, the Symposium or Plato; its headline, address and date
+    come from the notes beside the text: all of that is in graphs derived from those notes."""
+    essay_graphs = "FILTER(?g IN (hg:essay, hg:film-facts) || STRSTARTS(STR(?g), STR(assertion:)))"
+    for outside in ("id:two-in-the-campagna", "id:symposium", "id:plato", "id:men-and-women"):
+        assert rows(store, f"SELECT ?g WHERE {{ GRAPH ?g {{ {{ {outside} ?p ?o }} UNION {{ ?s ?p {outside} }} }} {essay_graphs} }}") == [], outside
+    assert rows(store, f"""SELECT ?g ?p WHERE {{ GRAPH ?g {{ her:essay ?p ?o }} {essay_graphs}
+        FILTER(?p IN (schema:headline, schema:url, schema:datePublished, schema:publisher)) }}""") == []
+    assert rows(store, "SELECT ?g WHERE { GRAPH ?g { ?e schema:sameAs ?wd } } GROUP BY ?g") == [(config.PREFIXES["kg"] + "wikidata-links",)]
+    derived = rows(store, "SELECT ?g ?origin WHERE { VALUES ?g { hg:source-notes kg:wikidata-links } ?g prov:wasDerivedFrom ?origin }")
+    assert derived == [(config.PREFIXES["hg"] + "source-notes", config.PREFIXES["her"] + "source-notes"),
+                       (config.PREFIXES["kg"] + "wikidata-links", config.PREFIXES["her"] + "wikidata-list")]
 
 
 def test_claims_have_theme_evidence_and_stance(store):
     assert rows(store, """
         SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {
-          ?c a schema:Claim ; dcterms:subject ?t ; ekg:evidence ?a ; ekg:stance ?s . ?t skos:inScheme theme:scheme }""") == [("34",)]
+          ?c a schema:Claim ; dcterms:subject ?t ; ekg:evidence ?a ; ekg:stance ?s . ?t skos:inScheme theme:scheme }""") == [("42",)]
 
 
 def test_disordered_passivity_claim_and_its_assertion(store):

@@ -26,7 +26,7 @@ def expected_message(path: Path) -> str:
 
 
 def test_every_broken_case_is_collected():
-    assert len(CASES) == 15, [p.name for p in CASES]
+    assert len(CASES) == 18, [p.name for p in CASES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[p.stem for p in CASES])
@@ -44,7 +44,7 @@ def test_real_graph_conforms_and_passes_every_check(built):
     # The build raises on any problem; this asserts what it ran.
     assert built.summary["source"]["verified"] is True
     checks = validate.load_checks()
-    assert len(checks) == 11
+    assert len(checks) == 13
     assert all(check.description for check in checks)
 
 
