@@ -182,6 +182,8 @@ def worker_main(argv: list[str]) -> int:
         write_message(out, {"ready": False, "error": type(err).__name__, "message": str(err)})
         return 1
     graphs = sparql.graph_names(backends["oxigraph"])  # type: ignore[arg-type]
+    # rdflib's parser reads a query that names graphs (FROM): load it now, not inside a query's limit
+    sparql.dataset_clauses("ASK FROM <urn:x> {}")
     write_message(out, {"ready": True, "sandbox": sandbox, "pid": os.getpid()})
 
     def serve() -> None:

@@ -15,7 +15,6 @@ Queries run in worker processes with no network (essaykg.worker), never in the s
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 import logging
 import socket
@@ -82,7 +81,7 @@ class Server:
         # ``limits`` overrides the protocol's bounds (header_timeout, max_header_bytes, max_headers,
         # max_connections), e.g. small ones in tests
         protocol = type("Protocol", (BoundedHttpTools,), dict(limits)) if limits else BoundedHttpTools
-        self.config = uvicorn.Config(asgi, http=protocol, loop="asyncio", lifespan="off", interface="asgi3",
+        self.config = uvicorn.Config(asgi, http=protocol, loop="uvloop", lifespan="off", interface="asgi3",
                                      access_log=False, log_level="warning", server_header=False,
                                      timeout_keep_alive=5, log_config=None)
         self.server = uvicorn.Server(self.config)
@@ -94,7 +93,7 @@ class Server:
         return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
 
     def run(self) -> None:
-        asyncio.run(self.server.serve(sockets=[self.socket]))
+        self.server.run(sockets=[self.socket])
 
     def start(self) -> threading.Thread:
         """Serve on a background thread; returns once the server accepts connections."""
