@@ -463,9 +463,11 @@ class _Budget:
 
 
 def _term_size(term: dict) -> int:
+    """About the bytes a term takes in an answer: its UTF-8 value, datatype and language."""
     if term["type"] == "triple":
         return sum(_term_size(t) for t in term["value"].values())
-    return len(term["value"]) + len(term.get("datatype", "")) + len(term.get("xml:lang", "")) + 16
+    return len(term["value"].encode("utf-8", "surrogatepass")) + len(term.get("datatype", "")) \
+        + len(term.get("xml:lang", "")) + 16
 
 
 def execute(backend, screened: Screened, engine: str = "oxigraph", max_rows: int = DEFAULT_MAX_ROWS,

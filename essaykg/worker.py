@@ -274,7 +274,7 @@ class QueryPool:
 
     def __init__(self, data_dir: Path, workers: int = 2, timeout: float = sparql.DEFAULT_TIMEOUT,
                  max_rows: int = sparql.DEFAULT_MAX_ROWS, max_bytes: int = sparql.DEFAULT_MAX_BYTES,
-                 memory: int = sparql.WORKER_MEMORY, wait: float = DEFAULT_WAIT):
+                 memory: int = sparql.WORKER_MEMORY, wait: float = DEFAULT_WAIT, require_sandbox: bool = False):
         sparql.data_files(data_dir)  # fail early, in the caller's process, if the data is not built
         self.data_dir, self.timeout, self.memory, self.wait = Path(data_dir), timeout, memory, wait
         self.max_rows, self.max_bytes = max_rows, max_bytes
@@ -293,6 +293,11 @@ class QueryPool:
             self.close()
             raise
         self.sandbox = started[0].sandbox if all(w.sandbox for w in started) else None
+        if require_sandbox and not self.sandbox:
+            self.close()
+            raise sparql.QueryError("the query workers could not be cut off from the network (no network "
+                                    "namespace: unshare(2) refused); only the SERVICE screen would stand "
+                                    "between a query and the network")
 
     def _new_worker(self) -> _Worker:
         worker = _Worker(self.data_dir, self.memory)
@@ -310,6 +315,11 @@ class QueryPool:
             try:
                 fresh = self._new_worker()
                 fresh.wait_ready()
+                if self.sandbox and fresh.sandbox != self.sandbox:  # never a weaker worker than at start
+                    fresh.kill()
+                    with self._lock:
+                        self._all.discard(fresh)
+                    return
                 self._idle.put(fresh)
             except sparql.QueryError:  # pragma: no cover - the data vanished under a running server
                 pass
@@ -322,9 +332,11 @@ class QueryPool:
 
     def run(self, text: str, *, results_format: str | None = "json", graph_format: str | None = "turtle",
             engine: str = "oxigraph", timeout: float | None = None, default_graphs: list[str] | None = None,
-            named_graphs: list[str] | None = None) -> Answer:
+            named_graphs: list[str] | None = None, max_rows: int | None = None,
+            max_bytes: int | None = None) -> Answer:
         """Answer ``text`` within ``timeout`` seconds (after a worker is free), serialised in the
-        format for its form (None: NotAcceptable). Raises a QueryError with the HTTP status."""
+        format for its form (None: NotAcceptable), cut at the pool's row and byte caps or at smaller
+        ones given here. Raises a QueryError with the HTTP status."""
         limit = self.timeout if timeout is None else timeout
         try:
             worker = self._idle.get(timeout=self.wait)
@@ -334,7 +346,8 @@ class QueryPool:
         try:
             worker.send({"engine": engine, "default_graphs": default_graphs, "named_graphs": named_graphs,
                          "formats": {"results": results_format, "graph": graph_format},
-                         "max_rows": self.max_rows, "max_bytes": self.max_bytes},
+                         "max_rows": min(self.max_rows, max_rows or self.max_rows),
+                         "max_bytes": min(self.max_bytes, max_bytes or self.max_bytes)},
                         text.encode("utf-8", "surrogatepass"))
             reply = worker.recv() if worker.poll(limit) else None
         except (EOFError, OSError, ValueError):

@@ -111,3 +111,17 @@ def test_a_query_typed_into_the_editor_returns_rows(page, app):
     assert "scarlett-johansson" in text and "samantha" in text
     assert page.outside == []
     assert page.errors == []
+
+
+def test_the_editor_never_runs_a_query_that_came_in_the_address(page, app):
+    """Another site could link to /editor?query=...: the editor must not run it (it would come from
+    this app's own page, past the Origin check)."""
+    queries = []
+    page.on("request", lambda request: queries.append(request.url) if "/sparql" in request.url else None)
+    page.goto(app.url + "/editor?" + urllib.parse.urlencode({
+        "query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } # from the address", "endpoint": "http://127.0.0.1:9/x"}))
+    page.wait_for_selector(".yasqe .CodeMirror", timeout=20000)
+    page.wait_for_timeout(1500)
+    assert queries == []
+    assert "from the address" not in page.inner_text("#yasgui")
+    assert page.outside == []

@@ -27,7 +27,8 @@ from essaykg import config, serve, sparql, worker
 from essaykg.serve import guard
 
 MAX_BODY = 70_000
-LIMITS = {"header_timeout": 1.0, "max_connections": 12, "max_header_bytes": 8192, "max_headers": 50}
+LIMITS = {"header_timeout": 1.0, "max_connections": 12, "max_header_bytes": 8192, "max_headers": 50,
+          "write_timeout": 1.0}
 BYPASS = ('SELECT * WHERE { BIND("A\\u00000022 AS ?x) BIND(" AS ?y) SERVICE <{url}json> { ?a ?b ?secret } '
           'BIND(" AS ?z) BIND(\\u00000022B" AS ?w) }')
 
@@ -393,6 +394,60 @@ def test_a_trickling_client_is_cut_off_after_the_header_timeout(server):
     finally:
         sock.close()
     assert reply.startswith(b"HTTP/1.1 408"), reply
+
+
+def test_an_answer_left_unread_is_dropped_after_the_write_timeout(server):
+    """A client that never reads cannot hold the server's memory and a slot (hostile review, finding 1)."""
+    binds = " ".join(f"BIND(CONCAT(?x{i}, ?x{i}) AS ?x{i + 1})" for i in range(20))
+    text = f"SELECT ?x20 WHERE {{ VALUES ?n {{ 1 2 3 }} BIND(STR(?n) AS ?x0) {binds} }}"  # about 3 MB
+    body = text.encode()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.server_address[1]))
+    try:
+        sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        time.sleep(4)  # the answer is ready and waits, unread, past the 1 s write timeout
+        got, sock_ended = 0, False
+        sock.settimeout(5)
+        while True:
+            try:
+                chunk = sock.recv(1 << 20)
+            except (ConnectionResetError, TimeoutError, socket.timeout):
+                sock_ended = True
+                break
+            if not chunk:
+                sock_ended = True
+                break
+            got += len(chunk)
+    finally:
+        sock.close()
+    assert sock_ended and got < 3 * 1024**2, got  # cut off before the whole answer went out
+    assert request(server, "GET", "/entities")[0] == 200
+
+
+def test_an_html_page_shows_at_most_a_pages_worth(server):
+    text = "SELECT ?n WHERE { VALUES ?a { 0 1 2 3 4 5 6 7 8 9 } VALUES ?b { 0 1 2 3 4 5 6 7 8 9 } " \
+           "VALUES ?c { 0 1 2 3 4 5 6 7 8 9 } VALUES ?d { 0 1 2 } BIND(?a + 10 * ?b + 100 * ?c + 1000 * ?d AS ?n) }"
+    status, headers, body = request(server, "GET", "/sparql?" + urllib.parse.urlencode({"query": text}),
+                                    headers={"Accept": "text/html"})
+    assert status == 200 and b"cut at a page" in body and body.count(b"<tr>") == 1001  # the head and 1,000 rows
+    status, _, body = post_query(server, text)
+    assert status == 200 and len(json.loads(body)["results"]["bindings"]) == 1000  # the server's --max-rows here
+
+
+@pytest.mark.parametrize("charset, status", [("idna", 415), ("punycode", 415), ("utf-7", 415), ("undefined", 415),
+                                             ("unicode_escape", 415), ("utf-8", 200), ("latin-1", 200)])
+def test_only_plain_charsets_are_decoded(server, charset, status):
+    got, _, body = request(server, "POST", "/sparql", b"ASK {}", {
+        "Content-Type": f"application/sparql-query; charset={charset}"})
+    assert got == status, body
+
+
+@pytest.mark.parametrize("name", ["a" * 256, "a" * 256 + "/x", "a/" * 2100])
+def test_a_static_name_too_long_for_the_file_system_is_404(server, name):
+    status, _, body = request(server, "GET", "/static/" + name)
+    assert status == 404 and body.startswith(b"no static file")
 
 
 @pytest.mark.parametrize("headers", [b"X-Big: " + b"a" * 9000 + b"\r\n",

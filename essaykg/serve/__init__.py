@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                         help="an origin whose pages may send queries besides this server's own, e.g. "
                              "https://kg.example.org when a proxy serves the app there (repeatable)")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="start even where the query workers cannot be cut off from the network (no "
+                             "network namespace); then only the SERVICE screen guards against outgoing requests")
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
                         help=f"largest request body accepted; larger gets 413 (default: {DEFAULT_MAX_BODY})")
 
@@ -132,10 +135,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         server = make_server(args.data, args.host, args.port, quiet=False, timeout=args.timeout,
                              workers=args.workers, max_rows=args.max_rows, max_body=args.max_body,
-                             allowed_origins=tuple(args.allow_origin))
+                             allowed_origins=tuple(args.allow_origin), sandboxed=not args.unsandboxed)
     except sparql.DataMissing as err:
         print(f"error: {err.message}", file=sys.stderr)
         return 1
+    except sparql.QueryError as err:  # the workers could not be sandboxed
+        print(f"error: {err.message}; pass --unsandboxed to start all the same", file=sys.stderr)
+        return 3
     except OSError as err:
         print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
         return 3

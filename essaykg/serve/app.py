@@ -32,6 +32,12 @@ BUILT_VIEWS = {"graph.html", "themes.html", "argument.html", "reader.html"}
 BODY_SECONDS = 10.0  # a request body must arrive within this
 CACHE_BYTES = 64 * 1024**2  # answers kept for repeated queries
 CACHE_ENTRY = 2 * 1024**2  # larger answers are not kept
+# An HTML page repeats each value several times (text, link, title): pages show less than the
+# machine formats, and are rendered two at a time.
+PAGE_ROWS = 1000
+PAGE_BYTES = 1024**2
+PAGE_RENDERS = 2
+CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "utf-16"}
 EXTRA_TYPES = {".nq": "application/n-quads", ".nt": "application/n-triples", ".ttl": "text/turtle",
                ".trig": "application/trig", ".jsonld": "application/ld+json", ".rq": "application/sparql-query",
                ".map": "application/json", ".argdown": "text/plain"}
@@ -72,15 +78,17 @@ class State:
     """What the handlers share: the data, the worker pool, the saved queries, the settings."""
 
     def __init__(self, data_dir: Path, timeout: float, workers: int, max_rows: int, max_body: int,
-                 queries_dir: Path = sparql.QUERIES_DIR, yasgui_dir: Path = YASGUI_DIR):
+                 queries_dir: Path = sparql.QUERIES_DIR, yasgui_dir: Path = YASGUI_DIR, sandboxed: bool = True):
         self.data_dir = Path(data_dir)
         self.store = sparql.load_store(self.data_dir)  # for the pages' own fixed queries
         self.graphs = sparql.graph_names(self.store)
         self.labels = pages.Labels.of(self.store)
         self.saved = sparql.saved_queries(queries_dir)
         self.max_body, self.yasgui_dir = max_body, yasgui_dir
-        self.pool = worker.QueryPool(self.data_dir, workers=workers, timeout=timeout, max_rows=max_rows)
+        self.pool = worker.QueryPool(self.data_dir, workers=workers, timeout=timeout, max_rows=max_rows,
+                                     require_sandbox=sandboxed)
         self.cache = AnswerCache()
+        self.renders = asyncio.Semaphore(PAGE_RENDERS)
         self._docs: bytes | None = None
 
     def summary(self) -> dict:
@@ -107,15 +115,20 @@ class State:
         return sorted(p.name for p in self.data_dir.iterdir() if p.is_file() and not p.name.startswith("."))
 
     async def run(self, text: str, results_format: str | None, graph_format: str | None,
-                  default_graphs: list[str] | None = None, named_graphs: list[str] | None = None) -> worker.Answer:
+                  default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
+                  for_page: bool = False, request: Request | None = None) -> worker.Answer:
+        """The answer, from the cache or a worker; ``for_page``: within the smaller caps of a page."""
         key = (text, results_format, graph_format, tuple(default_graphs or ()), tuple(named_graphs or ()),
-               default_graphs is None, named_graphs is None)
+               default_graphs is None, named_graphs is None, for_page)
         answer = self.cache.get(key)
         if answer is None:
+            if request is not None and await request.is_disconnected():
+                raise Failure(400, "the client went away before its query ran")
+            limits = {"max_rows": PAGE_ROWS, "max_bytes": PAGE_BYTES} if for_page else {}
             try:
                 answer = await run_in_threadpool(functools.partial(
                     self.pool.run, text, results_format=results_format, graph_format=graph_format,
-                    default_graphs=default_graphs, named_graphs=named_graphs))
+                    default_graphs=default_graphs, named_graphs=named_graphs, **limits))
             except sparql.QueryError as err:
                 raise Failure(err.status, err.message) from None
             self.cache.put(key, answer)
@@ -175,11 +188,11 @@ def decode(body: bytes, content_type: str) -> str:
         key, _, value = param.strip().partition("=")
         if key.lower() == "charset":
             charset = value.strip('"').lower()
+    if charset not in CHARSETS:
+        raise Failure(415, f"charset {charset!r} is not accepted; send UTF-8")
     try:
         return body.decode(charset)
-    except LookupError:
-        raise Failure(415, f"unknown charset {charset!r}") from None
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise Failure(400, f"the request body is not {charset}") from None
 
 
@@ -239,9 +252,11 @@ async def sparql_endpoint(request: Request) -> Response:
             graph_format = negotiate.choose(request.headers.get("accept"), negotiate.GRAPH_OFFERS)
         except negotiate.BadAccept as err:
             raise Failure(400, str(err)) from None
+    as_page = "html" in {results_format, graph_format}
     try:
         answer = await kg.run(text, "json" if results_format == "html" else results_format,
-                              "ntriples" if graph_format == "html" else graph_format, default_graphs, named_graphs)
+                              "ntriples" if graph_format == "html" else graph_format, default_graphs, named_graphs,
+                              for_page=as_page, request=request)
     except Failure as failure:
         if failure.status == 406 and fmt:  # asked for by name, not negotiated: the request is wrong
             raise Failure(400, f"format={fmt} does not fit this query's answer; {failure.message}") from None
@@ -253,7 +268,8 @@ async def sparql_endpoint(request: Request) -> Response:
                                           "of values")
     page_format = graph_format if answer.form in {"CONSTRUCT", "DESCRIBE"} else results_format
     if page_format == "html":
-        body = await run_in_threadpool(pages.results_page, text, answer.result(), kg.labels)
+        async with kg.renders:
+            body = await run_in_threadpool(pages.results_page, text, answer.result(), kg.labels)
         return html(body, headers=headers)
     return Response(answer.body, 200, headers, media_type=answer.media_type)
 
@@ -283,7 +299,7 @@ async def saved_query(request: Request) -> Response:
     accept(request, negotiate.PAGE_OFFERS)
     result, error = None, None
     try:
-        result = (await kg.run(saved.text, "json", "ntriples")).result()
+        result = (await kg.run(saved.text, "json", "ntriples", for_page=True, request=request)).result()
     except Failure as failure:
         error = failure.message
     return html(pages.saved_page(saved, result, error, kg.labels))
@@ -376,9 +392,13 @@ async def static(request: Request) -> Response:
     name = request.path_params["name"]
     if "\x00" in name or "\\" in name:
         raise Failure(404, f"no static file {name!r}")
-    path = (STATIC_DIR / name).resolve()
-    if STATIC_DIR.resolve() not in path.parents or not path.is_file():
-        raise Failure(404, f"no static file {name!r}")
+    try:
+        path = (STATIC_DIR / name).resolve()
+        found = STATIC_DIR.resolve() in path.parents and path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, say
+        found = False
+    if not found:
+        raise Failure(404, f"no static file {name[:200]!r}")
     return file_response(path)
 
 

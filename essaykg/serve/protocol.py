@@ -9,7 +9,9 @@ What uvicorn leaves open is bounded here:
   connection's start or from the first byte of a later request on a kept-alive connection;
 - the size of the request line and headers together, and their number (then 431 and close);
 - the connections open at once (``max_connections``: one more gets 503 and is closed). uvicorn's
-  ``limit_concurrency`` counts requests, so idle connections would make it refuse every request.
+  ``limit_concurrency`` counts requests, so idle connections would make it refuse every request;
+- the time a client may leave an answer unread (``write_timeout``: then the connection is aborted
+  and its buffered answer freed), so clients that never read cannot hold memory and slots.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ HEADER_TIMEOUT = 10.0  # seconds
 MAX_HEADER_BYTES = 32 * 1024  # request line and headers together
 MAX_HEADERS = 100
 MAX_CONNECTIONS = 256
+WRITE_TIMEOUT = 30.0  # seconds an answer may wait for the client to read it
 
 
 def _response(status: str, message: str) -> bytes:
@@ -37,8 +40,10 @@ class BoundedHttpTools(HttpToolsProtocol):
     max_header_bytes = MAX_HEADER_BYTES
     max_headers = MAX_HEADERS
     max_connections = MAX_CONNECTIONS
+    write_timeout = WRITE_TIMEOUT
 
     _timer: asyncio.TimerHandle | None = None
+    _write_timer: asyncio.TimerHandle | None = None
     _refused = False
     _header_bytes = 0
     _header_count = 0
@@ -80,7 +85,28 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timer()
+        self._cancel_write_timer()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_timer is None:
+            self._write_timer = self.loop.call_later(self.write_timeout, self._abort_unread)
+
+    def resume_writing(self) -> None:
+        self._cancel_write_timer()
+        super().resume_writing()
+
+    def _cancel_write_timer(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    def _abort_unread(self) -> None:
+        self._write_timer = None
+        self.logger.warning("aborted a connection from %s: its answer went unread for %g s", self.client,
+                            self.write_timeout)
+        self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         if self._refused:

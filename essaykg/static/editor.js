@@ -13,6 +13,9 @@
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: true,
     persistenceId: null,
+    // Never run a query that came in the address: another site could link here with its own query
+    // (or endpoint), and the request would then come from this app's own page. ?tab= picks a saved one.
+    populateFromUrl: false,
     endpointCatalogueOptions: {
       getData: function () { return [{ endpoint: endpoint }]; },
       keys: [],
