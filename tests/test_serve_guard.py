@@ -5,6 +5,9 @@ milliseconds, so that mutation testing can afford them for every planted bug.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import pytest
 
 from essaykg.serve import guard, negotiate
@@ -19,19 +22,25 @@ def test_host_accepted(host, loopback_only, expected):
     assert guard.check_host([host], loopback_only) == expected
 
 
-@pytest.mark.parametrize("values, loopback_only, status, words", [
-    ([], True, 400, "exactly one Host"), (["localhost", "localhost"], True, 400, "exactly one Host"),
-    (["a b"], True, 400, "malformed"), (["[::1"], True, 400, "malformed"), ([""], True, 400, "malformed"),
-    (["localhost:65536"], True, 400, "malformed"), (["localhost:"], True, 400, "malformed"),
-    (["local\x1bhost"], True, 400, "\\x1b"),
-    (["localhost.attacker.example"], True, 403, "only to 127.0.0.1"), (["127.0.0.1.nip.io"], True, 403, "only"),
-    (["attacker.example:8765"], True, 403, "only"), (["[::2]"], True, 403, "only"), (["localhost."], True, 403, "only"),
-    (["a b"], False, 400, "malformed"), (["x", "y"], False, 400, "exactly one"),
+ONE_HOST = "a request needs exactly one Host header"
+LOOPBACK_ONLY = "this server answers only to 127.0.0.1 and localhost"
+
+
+@pytest.mark.parametrize("values, loopback_only, status, message", [
+    ([], True, 400, ONE_HOST), (["localhost", "localhost"], True, 400, ONE_HOST),
+    (["a b"], True, 400, "malformed Host header: 'a b'"), (["[::1"], True, 400, "malformed Host header: '[::1'"),
+    ([""], True, 400, "malformed Host header: ''"), (["localhost:65536"], True, 400, "malformed Host header: 'localhost:65536'"),
+    (["localhost:"], True, 400, "malformed Host header: 'localhost:'"),
+    (["local\x1bhost"], True, 400, "malformed Host header: 'local\\\\x1bhost'"),
+    (["localhost.attacker.example"], True, 403, LOOPBACK_ONLY), (["127.0.0.1.nip.io"], True, 403, LOOPBACK_ONLY),
+    (["attacker.example:8765"], True, 403, LOOPBACK_ONLY), (["[::2]"], True, 403, LOOPBACK_ONLY),
+    (["localhost."], True, 403, LOOPBACK_ONLY), (["a b"], False, 400, "malformed Host header: 'a b'"),
+    (["x", "y"], False, 400, ONE_HOST),
 ])
-def test_host_refused(values, loopback_only, status, words):
+def test_host_refused(values, loopback_only, status, message):
     with pytest.raises(guard.Refusal) as err:
         guard.check_host(values, loopback_only)
-    assert err.value.status == status and words in err.value.message
+    assert (err.value.status, err.value.message, str(err.value)) == (status, message, message)
 
 
 @pytest.mark.parametrize("origins, sites, allowed", [
@@ -51,7 +60,9 @@ def test_origin_accepted(origins, sites, allowed):
 def test_origin_refused(origins, sites):
     with pytest.raises(guard.Refusal) as err:
         guard.check_origin(origins, sites, "127.0.0.1:8765", frozenset({"https://kg.example.org"}))
-    assert err.value.status == 403 and "may not be sent" in err.value.message
+    expected = (f"a query may not be sent from another origin ({', '.join(origins)})" if origins
+                else "a query may not be sent from another site's page")
+    assert err.value.status == 403 and err.value.message == expected
 
 
 def test_loopback_addresses():
@@ -101,6 +112,11 @@ def test_a_malformed_accept_is_named(accept):
     assert "Accept header does not parse" in str(err.value)
 
 
+def test_offers_list_aliases_then_formats_with_pyoxigraph_media_types():
+    assert negotiate._offers(["turtle", "json", "table"], {"text/x": "x"}) == [
+        ("text/x", "x"), ("text/turtle", "turtle"), ("application/sparql-results+json", "json"), ("text/plain", "table")]
+
+
 def test_offers_take_media_types_from_pyoxigraph():
     media = dict(negotiate.RESULT_OFFERS + negotiate.GRAPH_OFFERS)
     assert media["application/sparql-results+json"] == "json" and media["text/turtle"] == "turtle"
@@ -114,3 +130,91 @@ def test_offers_take_media_types_from_pyoxigraph():
 ])
 def test_format_param(params, expected):
     assert negotiate.format_param(params) == expected
+
+
+# ---------------------------------------------------------------- the middleware itself, without a server
+
+
+def call_guard(path="/entities", method="GET", headers=None, bound="127.0.0.1", raw_path=None, query=b"",
+               allowed=(), quiet=True):
+    """Run Guard over a stand-in app; return (status, headers, body, whether the app ran)."""
+    ran, sent = [], []
+
+    async def app(scope, receive, send):
+        ran.append(scope["path"])
+        ctype = b"text/html; charset=utf-8" if scope["path"] != "/data" else b"application/json"
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", ctype)]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    headers = [(b"host", b"127.0.0.1:8765")] if headers is None else headers
+    scope = {"type": "http", "method": method, "path": path, "raw_path": raw_path or path.encode(),
+             "query_string": query, "headers": headers, "client": ("127.0.0.1", 5)}
+    asyncio.run(guard.Guard(app, bound, quiet=quiet, allowed_origins=allowed)(scope, receive, send))
+    start = sent[0]
+    return start["status"], dict(start["headers"]), b"".join(m.get("body", b"") for m in sent[1:]), bool(ran)
+
+
+def test_guard_lets_a_good_request_through_with_security_headers():
+    status, headers, body, ran = call_guard()
+    assert (status, body, ran) == (200, b"ok", True)
+    assert headers[b"x-content-type-options"] == b"nosniff" and headers[b"referrer-policy"] == b"no-referrer"
+    assert headers[b"content-security-policy"] == guard.PAGE_CSP.encode()
+
+
+def test_guard_gives_built_views_their_own_policy_and_data_none():
+    assert call_guard("/graph.html")[1][b"content-security-policy"] == guard.VIEW_CSP.encode()
+    assert call_guard("/ontology.html")[1][b"content-security-policy"] == guard.PAGE_CSP.encode()
+    assert b"content-security-policy" not in call_guard("/data")[1]
+
+
+@pytest.mark.parametrize("headers, status", [
+    ([], 400), ([(b"host", b"evil.example")], 403), ([(b"host", b"localhost"), (b"host", b"localhost")], 400),
+])
+def test_guard_refuses_a_bad_host_without_running_the_app(headers, status):
+    got, response_headers, body, ran = call_guard(headers=headers)
+    assert got == status and not ran and body.endswith(b"\n")
+    assert response_headers[b"content-type"] == b"text/plain; charset=utf-8"
+    assert response_headers[b"content-length"] == str(len(body)).encode()
+    assert response_headers[b"x-content-type-options"] == b"nosniff"
+
+
+def test_guard_answers_any_host_when_not_on_loopback():
+    assert call_guard(headers=[(b"host", b"kg.example.org")], bound="0.0.0.0")[3]
+
+
+@pytest.mark.parametrize("path, method, origin, status", [
+    ("/sparql", "GET", b"http://evil.example", 403), ("/sparql", "POST", b"http://evil.example", 403),
+    ("/queries/01-x", "GET", b"http://evil.example", 403), ("/entities", "POST", b"http://evil.example", 403),
+    ("/entities", "GET", b"http://evil.example", 200), ("/sparql", "POST", b"http://127.0.0.1:8765", 200),
+    ("/sparql", "POST", b"https://kg.example.org", 200), ("/queries", "GET", b"http://evil.example", 200),
+])
+def test_guard_checks_origin_where_work_is_done(path, method, origin, status):
+    headers = [(b"host", b"127.0.0.1:8765"), (b"origin", origin)]
+    got, _, _, ran = call_guard(path, method, headers, allowed=("https://kg.example.org/",))
+    assert got == status and ran == (status == 200)
+
+
+def test_guard_refuses_a_long_target_with_414():
+    assert call_guard(query=b"q=" + b"a" * guard.MAX_TARGET)[0] == 414
+    assert call_guard(raw_path=b"/" + b"a" * (guard.MAX_TARGET + 1))[0] == 414
+    assert call_guard(query=b"q=" + b"a" * (guard.MAX_TARGET - 20))[0] == 200
+
+
+def test_guard_sends_no_body_for_head():
+    status, headers, body, ran = call_guard(method="HEAD", headers=[])
+    assert status == 400 and body == b"" and headers[b"content-length"] != b"0"
+
+
+def test_guard_logs_one_escaped_line(caplog):
+    with caplog.at_level(logging.INFO, logger="essaykg.serve"):
+        call_guard("/id/x", raw_path=b"/id/%1b\x1b", query=b"a=\x07", quiet=False)
+        call_guard(quiet=True)
+    lines = [r.getMessage() for r in caplog.records if r.name == "essaykg.serve"]
+    assert len(lines) == 1
+    assert lines[0].startswith("127.0.0.1 GET /id/%1b\\x1b?a=\\x07 200 ") and lines[0].endswith(" ms")
