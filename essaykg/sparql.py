@@ -260,36 +260,37 @@ def dataset_clauses(text: str) -> list[tuple[str, str]]:
     return out
 
 
-_CHAR_CLASS = re.compile(r",?\s*\[[^\]]*\](?:\s*\|\s*\[[^\]]*\])*")
+_CHAR_CLASS = re.compile(r"\[[^\]]*\](?:\s*\|\s*\[[^\]]*\])*")  # ['a'..='z'] | ['0'..='9']: no help to a reader
 
 
-def syntax_error(err: Exception, text: str) -> QuerySyntaxError:
-    """Oxigraph's SyntaxError as one readable line: the place, what was expected, an undeclared prefix named."""
+def syntax_error(err: Exception, text: str) -> QueryError:
+    """Oxigraph's SyntaxError as one readable line: the place, what was expected, an undeclared prefix
+    named; an update (which Store.query cannot parse) as a refusal."""
+    update = UPDATE_WORDS.match(text)
+    if update:
+        word = update.group(1).upper()
+        if word == "LOAD":
+            return QueryRefused("LOAD is refused: this endpoint is read-only and never fetches outside data")
+        return QueryRefused(f"SPARQL Update ({word}) is refused: this endpoint is read-only")
     message = str(err)
     match = re.match(r"error at (\d+):(\d+): (.*)", message, re.DOTALL)
     if not match:
         return QuerySyntaxError(" ".join(message.split())[:300])
     line, column, rest = int(match.group(1)), int(match.group(2)), match.group(3)
+    lines = text.splitlines()
+    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
     if "Prefix not found" in rest:
-        source_line = (text.splitlines() or [""])[line - 1] if line <= len(text.splitlines()) else ""
         names = re.findall(r"([A-Za-z][\w.-]*)?:", source_line[:column])
         prefix = (names[-1] if names else "") + ":"
         known = ", ".join(sorted(config.PREFIXES))
         return QuerySyntaxError(f"the prefix {prefix} is not declared (add PREFIX {prefix} <...>; "
                                 f"declared already: {known})", line, column)
-    rest = " ".join(_CHAR_CLASS.sub("", rest).split()).replace("one of ,", "one of").rstrip(", ")
-    if rest.endswith("one of"):
-        rest = "unexpected text"
-    if UPDATE_WORDS.match(text):
-        word = UPDATE_WORDS.match(text).group(1).upper()
-        if word == "LOAD":
-            return QueryRefused("LOAD is refused: this endpoint is read-only and never fetches outside data")
-        return QueryRefused(f"SPARQL Update ({word}) is refused: this endpoint is read-only")
-    found = ""
-    lines = text.splitlines()
-    if 0 < line <= len(lines):
-        tail = lines[line - 1][column - 1:column + 19]
-        found = f", found {tail!r}" if tail.strip() else ""
+    head, one_of, items = " ".join(_CHAR_CLASS.sub("", rest).split()).partition("one of")
+    if one_of:
+        words = [item.strip() for item in items.split(",") if item.strip()]
+        rest = f"{head}one of {', '.join(words)}" if words else "unexpected text"
+    tail = source_line[column - 1:column + 19].strip()
+    found = f", found {tail!r}" if tail else ""
     return QuerySyntaxError(f"{rest}{found}", line, column)
 
 

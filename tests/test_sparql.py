@@ -146,6 +146,31 @@ def test_an_undeclared_prefix_is_named_in_one_line(backends):
     assert "ekg" in message and err.value.line == 2
 
 
+@pytest.mark.parametrize("message, text, expected", [
+    ("something odd\n  happened", "ASK {}", "malformed query: something odd happened"),
+    ("error at 2:5: expected one of ['a'..='z'],\n ['0'..='9'], GROUP, [_]", "ASK\n{ ?s ?p }",
+     "malformed query at line 2, column 5: expected one of GROUP, found '?p }'"),
+    ("error at 1:3: expected one of ['a'..='z']", "AS", "malformed query at line 1, column 3: unexpected text"),
+    ("error at 9:1: expected one of ['a'..='z'], Prefix not found", "ASK { ?s x:y ?o }",
+     "malformed query at line 9, column 1: the prefix : is not declared (add PREFIX : <...>; declared already: "
+     + ", ".join(sorted(sparql.config.PREFIXES)) + ")"),
+    ("error at 1:17: Prefix not found", "ASK { ?s x.y-z:w ?o }",
+     "malformed query at line 1, column 17: the prefix x.y-z: is not declared (add PREFIX x.y-z: <...>; "
+     "declared already: " + ", ".join(sorted(sparql.config.PREFIXES)) + ")"),
+    ("error at 1:1: x", "PREFIX a: <http://a/>\nload <http://x/>", "LOAD is refused: this endpoint is read-only and "
+     "never fetches outside data"),
+    ("error at 1:1: x", " With <http://g/> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+     "SPARQL Update (WITH) is refused: this endpoint is read-only"),
+])
+def test_syntax_errors_read_as_one_line(message, text, expected):
+    err = sparql.syntax_error(SyntaxError(message), text)
+    assert err.message == expected and err.status == 400
+
+
+def test_a_long_odd_message_is_cut_at_300_characters():
+    assert len(sparql.syntax_error(SyntaxError("word " * 200), "ASK {}").message) == len("malformed query: ") + 300
+
+
 def test_the_prefixes_the_project_prints_are_declared(backends):
     result = run_in_process(backends, "SELECT ?c WHERE { ?c a schema:Claim ; ekg:stance ?s } LIMIT 1")
     assert len(result) == 1
