@@ -390,6 +390,8 @@ def _generate(k: int, seed: int) -> Corpus:
             pairs.append((link, target))
             if link == "ekg:contrastsWith":  # symmetric: stated both ways, as for skos:related
                 claims.subject(target, [(link, iri)])
+                # the reachability check follows directed links only: a rival also attacks what it is set against
+                pairs.append(("ekg:attacks", target))
         if quotation_iris and rng.random() < 0.2:
             pairs.append(("cito:citesAsEvidence", rng.choice(quotation_iris)))
         if rng.random() < 0.33:

@@ -65,7 +65,7 @@ def test_the_map_renders_to_svg(exported):
     assert "<svg" in svg and svg.rstrip().endswith("</svg>")
     # the map draws every claim and every relation (graphviz: one <g class="node"> / "edge" each)
     assert svg.count('class="node"') == 42
-    assert svg.count('class="edge"') == 54
+    assert svg.count('class="edge"') == 60
 
 
 def test_one_statement_per_claim_with_its_iri_and_evidence(exported, store):
@@ -104,7 +104,7 @@ def test_one_relation_per_argument_link_of_the_same_kind(exported, store):
     got = [(rel["relationType"], frozenset((iri_of[rel["from"]], iri_of[rel["to"]]))
             if rel["relationType"] == "contradictory" else (iri_of[rel["from"]], iri_of[rel["to"]]))
            for rel in data["relations"]]
-    assert len(got) == len(set(got)) == len(expected) == 54
+    assert len(got) == len(set(got)) == len(expected) == 60
     assert set(got) == expected
     kinds = {r for r, _pair in got}
     assert kinds == {"support", "attack", "undercut", "contradictory"}
