@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -174,6 +175,14 @@ def test_a_long_odd_message_is_cut_at_300_characters():
 def test_the_prefixes_the_project_prints_are_declared(backends):
     result = run_in_process(backends, "SELECT ?c WHERE { ?c a schema:Claim ; ekg:stance ?s } LIMIT 1")
     assert len(result) == 1
+
+
+def test_the_readme_lists_every_predeclared_prefix():
+    text = (sparql.config.ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = text[text.index("These prefixes are declared already"):]
+    paragraph = paragraph[:paragraph.index("\n\n")]
+    listed = set(re.findall(r"`([a-z]+):`", paragraph))
+    assert listed == set(sparql.config.PREFIXES)
 
 
 def test_too_long_query_is_413():
