@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import shutil
 import socket
 import subprocess
@@ -97,3 +98,14 @@ def oxigraph_server(location: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def request(server, method, path, body=None, headers=None):
+    """(status, headers, body) of one request to a running essaykg server, errors included."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 
-from _sparql_support import RUNAWAY, SAVED_QUESTIONS, StubServer, make_fixture_data
+from _sparql_support import RUNAWAY, SAVED_QUESTIONS, StubServer, make_fixture_data, request
 from essaykg import cli, serve, sparql
 from essaykg.serve import negotiate
 
@@ -38,17 +38,6 @@ def server(tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
-
-
-def request(server, method, path, body=None, headers=None):
-    """(status, headers, body) of one request, errors included."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        conn.close()
 
 
 def get(server, path, accept=None):

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _sparql_support import RUNAWAY, make_fixture_data
+from _sparql_support import RUNAWAY, make_fixture_data, request
 from essaykg import config, serve, sparql, worker
 from essaykg.serve import guard
 
@@ -81,16 +81,6 @@ def listener():
     outside = Listener()
     yield outside
     outside.close()
-
-
-def request(server, method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        conn.close()
 
 
 def post_query(server, text, accept="application/sparql-results+json", headers=None):
