@@ -203,7 +203,70 @@ def test_guard_checks_origin_where_work_is_done(path, method, origin, status):
 def test_guard_refuses_a_long_target_with_414():
     assert call_guard(query=b"q=" + b"a" * guard.MAX_TARGET)[0] == 414
     assert call_guard(raw_path=b"/" + b"a" * (guard.MAX_TARGET + 1))[0] == 414
-    assert call_guard(query=b"q=" + b"a" * (guard.MAX_TARGET - 20))[0] == 200
+    exactly = b"q=" + b"a" * (guard.MAX_TARGET - len(b"/entities") - 2)
+    assert call_guard(query=exactly)[0] == 200  # the limit itself passes
+
+
+def test_guard_passes_other_scopes_untouched():
+    seen = []
+
+    async def inner(scope, receive, send):
+        seen.append((scope, receive, send))
+
+    scope = {"type": "lifespan"}
+    receive, send = object(), object()
+    asyncio.run(guard.Guard(inner, "127.0.0.1")(scope, receive, send))
+    assert seen == [(scope, receive, send)]
+
+
+def test_guard_gives_the_app_its_own_receive_and_headers_to_a_bare_response():
+    got = []
+
+    async def inner(scope, receive, send):
+        got.append(await receive())
+        await send({"type": "http.response.start", "status": 204})
+        await send({"type": "http.response.body"})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b"the body"}
+
+    scope = {"type": "http", "method": "GET", "path": "/", "raw_path": b"/", "query_string": b"",
+             "headers": [(b"host", b"localhost")]}
+    asyncio.run(guard.Guard(inner, "127.0.0.1")(scope, receive, send))
+    assert got == [{"type": "http.request", "body": b"the body"}]
+    assert sent[0]["headers"] == [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+
+
+def test_guard_refusal_messages_are_asgi_and_utf8():
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def inner(scope, receive, send):
+        raise AssertionError("the app must not run")
+
+    scope = {"type": "http", "method": "POST", "path": "/sparql", "raw_path": b"/sparql", "query_string": b"",
+             "headers": [(b"host", b"localhost"), (b"origin", "http://évil.example".encode())]}
+    asyncio.run(guard.Guard(inner, "127.0.0.1")(scope, None, send))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[1]["body"] == "a query may not be sent from another origin (http://Ã©vil.example)\n".encode("utf-8")
+
+
+@pytest.mark.parametrize("method, headers, status", [
+    ("HEAD", [(b"origin", b"http://evil.example")], 200),
+    ("GET", [(b"sec-fetch-site", b"cross-site")], 200),
+    ("POST", [(b"sec-fetch-site", b"cross-site")], 403),
+    ("PUT", [(b"origin", b"http://evil.example")], 403),
+])
+def test_guard_checks_only_what_does_work(method, headers, status):
+    assert call_guard("/entities", method, [(b"host", b"127.0.0.1:8765")] + headers)[0] == status
+    assert call_guard("/sparql", "GET", [(b"host", b"127.0.0.1:8765"), (b"sec-fetch-site", b"cross-site")])[0] == 403
 
 
 def test_guard_sends_no_body_for_head():
@@ -215,6 +278,8 @@ def test_guard_logs_one_escaped_line(caplog):
     with caplog.at_level(logging.INFO, logger="essaykg.serve"):
         call_guard("/id/x", raw_path=b"/id/%1b\x1b", query=b"a=\x07", quiet=False)
         call_guard(quiet=True)
+        call_guard("/" + "a" * 2500, quiet=False)
     lines = [r.getMessage() for r in caplog.records if r.name == "essaykg.serve"]
-    assert len(lines) == 1
+    assert len(lines) == 2
     assert lines[0].startswith("127.0.0.1 GET /id/%1b\\x1b?a=\\x07 200 ") and lines[0].endswith(" ms")
+    assert lines[1].startswith("127.0.0.1 GET /" + "a" * 1999 + " 200 ")  # the target cut at 2,000

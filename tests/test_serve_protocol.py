@@ -148,10 +148,13 @@ def test_an_answer_read_in_time_keeps_the_connection(loop):
     assert not transport.aborted and proto._write_timer is None
 
 
-def test_a_malformed_request_still_gets_uvicorns_400(loop):
+def test_a_malformed_request_still_gets_uvicorns_400_once(loop):
     proto, transport = connect(loop)
     proto.data_received(b"GET / HTTP/1.1\r\nContent-Length: +5\r\nHost: x\r\n\r\n")
     assert transport.written.startswith(b"HTTP/1.1 400") and transport.closed
+    proto.send_400_response("again")
+    proto.data_received(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert transport.written.count(b"HTTP/1.1") == 1
 
 
 def test_closing_cancels_every_timer(loop):

@@ -104,7 +104,53 @@ def test_refused_what_writes_or_reaches_outside(name, stub, backends):
 def test_the_screen_does_not_parse_it_reads_every_escape_level():
     assert sparql.escape_levels(r"\u005Cu0041") == [r"\u005Cu0041", r"\u0041", "A"]
     assert sparql.unescape_codepoints(r"\U0010FFFF \U00110000") == "\U0010ffff \\U00110000"
-    assert sparql.nesting("((a)[{b}])") == 3 and sparql.nesting(")))(") == 1
+
+
+@pytest.mark.parametrize("text, depth", [
+    ("((a)[{b}])", 3), (")))(", 1), ("XXX", 0), ("(ab)(cd)", 1), ("((x", 2), ("(()(()))", 3), ("{[(", 3), ("", 0),
+])
+def test_nesting_counts_brackets_open_at_once(text, depth):
+    assert sparql.nesting(text) == depth
+
+
+def test_the_screens_refusals_say_why_exactly():
+    cases = {
+        "x" * (sparql.MAX_QUERY_BYTES + 1): "the query is longer than 65536 bytes",
+        " \n\t": "malformed query: the query is empty",
+        "ASK { ?s <http://x/Service> ?o }": "SERVICE is refused: queries run on the local data only (the letters "
+                                            "'service' may not appear anywhere in a query, even in a string)",
+    }
+    for text, message in cases.items():
+        with pytest.raises(sparql.QueryError) as err:
+            sparql.screen(text)
+        assert err.value.message == message and str(err.value) == message
+    sparql.screen("#" * sparql.MAX_QUERY_BYTES)  # exactly the limit passes
+
+
+def test_graph_iris_outside_the_dataset_are_named_exactly():
+    with pytest.raises(sparql.QueryRefused) as err:
+        sparql.check_graph_iris(["http://x/g"], {"http://x/h"}, "named-graph-uri")
+    assert err.value.message == ("named-graph-uri <http://x/g> is refused: it names a graph outside this dataset, "
+                                 "and queries never fetch outside data (GRAPH ?g lists the graphs there are)")
+    sparql.check_graph_iris(["http://x/h"], {"http://x/h"})
+
+
+def test_dataset_clauses_as_rdflib_reads_them(monkeypatch):
+    monkeypatch.setattr(rdflib.plugins.sparql, "SPARQL_LOAD_GRAPHS", True)
+    assert sparql.dataset_clauses("SELECT * FROM kg:themes FROM NAMED <http://x/n> WHERE { ?s ?p ?o }") == [
+        ("FROM", sparql.config.BASE + "graph/themes"), ("FROM NAMED", "http://x/n")]
+    assert rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is False
+    with pytest.raises(sparql.QueryRefused) as err:
+        sparql.dataset_clauses("SELECT * FROM <http://x/> WHERE { ?s ?p")
+    assert err.value.message.startswith("a query that names graphs (FROM) is read twice, and the second reader "
+                                        "could not read this one: Expected")
+
+
+def test_from_is_checked_against_the_stores_graphs_by_default(backends):
+    store = backends["oxigraph"]
+    assert len(sparql.execute(store, sparql.screen(f"SELECT * FROM <{ASSERTION}> WHERE {{ ?s ?p ?o }}"))) == 2
+    with pytest.raises(sparql.QueryRefused):
+        sparql.execute(store, sparql.screen("SELECT * FROM <http://x/nowhere> WHERE { ?s ?p ?o }"))
 
 
 def test_pyoxigraph_itself_would_call_out_which_is_why_workers_have_no_network(stub):
@@ -155,8 +201,8 @@ def test_an_undeclared_prefix_is_named_in_one_line(backends):
     ("error at 9:1: expected one of ['a'..='z'], Prefix not found", "ASK { ?s x:y ?o }",
      "malformed query at line 9, column 1: the prefix : is not declared (add PREFIX : <...>; declared already: "
      + ", ".join(sorted(sparql.config.PREFIXES)) + ")"),
-    ("error at 1:17: Prefix not found", "ASK { ?s x.y-z:w ?o }",
-     "malformed query at line 1, column 17: the prefix x.y-z: is not declared (add PREFIX x.y-z: <...>; "
+    ("error at 1:18: Prefix not found", "ASK { ?s Ab.y-z:w ?o }",
+     "malformed query at line 1, column 18: the prefix Ab.y-z: is not declared (add PREFIX Ab.y-z: <...>; "
      "declared already: " + ", ".join(sorted(sparql.config.PREFIXES)) + ")"),
     ("error at 1:1: x", "PREFIX a: <http://a/>\nload <http://x/>", "LOAD is refused: this endpoint is read-only and "
      "never fetches outside data"),
