@@ -354,3 +354,12 @@ def test_negotiated_responses_say_they_vary_by_accept(server):
         response.read()
         conn.close()
         assert response.status == status and response.getheader("Vary") == "Accept", (path, accept, response.status)
+
+
+@pytest.mark.parametrize("name, media", [
+    ("essay-kg.nq", "application/n-quads; charset=utf-8"), ("ontology.ttl", "text/turtle; charset=utf-8"),
+    ("graph.html", "text/html; charset=utf-8"),
+])
+def test_built_files_are_served_with_their_media_type(server, name, media):
+    status, headers, body = get(server, "/files/" + name)
+    assert status == 200 and headers["Content-Type"] == media and body

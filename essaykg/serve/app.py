@@ -15,6 +15,7 @@ from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import pyoxigraph as ox
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -38,9 +39,8 @@ PAGE_ROWS = 1000
 PAGE_BYTES = 1024**2
 PAGE_RENDERS = 2
 CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "utf-16"}
-EXTRA_TYPES = {".nq": "application/n-quads", ".nt": "application/n-triples", ".ttl": "text/turtle",
-               ".trig": "application/trig", ".jsonld": "application/ld+json", ".rq": "application/sparql-query",
-               ".map": "application/json", ".argdown": "text/plain"}
+# RDF files get their media type from pyoxigraph; these few are neither RDF nor in mimetypes' table
+EXTRA_TYPES = {".rq": "application/sparql-query", ".map": "application/json", ".argdown": "text/plain"}
 
 
 class Failure(Exception):
@@ -403,7 +403,9 @@ async def static(request: Request) -> Response:
 
 
 def file_response(path: Path) -> Response:
-    ctype = EXTRA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    rdf = ox.RdfFormat.from_extension(path.suffix[1:]) if path.suffix else None
+    ctype = (rdf.media_type if rdf else EXTRA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
+             or "application/octet-stream")
     if ctype.startswith("text/") or ctype.endswith(("javascript", "json", "trig", "n-quads", "n-triples")):
         ctype += "; charset=utf-8"
     return FileResponse(path, media_type=ctype, headers={"Cache-Control": "max-age=300"})
