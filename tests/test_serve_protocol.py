@@ -43,7 +43,11 @@ class Transport(asyncio.Transport):
         pass
 
 
+SEEN: list = []
+
+
 async def app(scope, receive, send):
+    SEEN.append(scope["headers"])
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
     await send({"type": "http.response.body", "body": b"ok"})
 
@@ -70,11 +74,13 @@ def settle(loop, seconds=0.0):
 
 
 def test_a_plain_request_is_answered_and_its_header_timer_stopped(loop):
+    SEEN.clear()
     proto, transport = connect(loop, header_timeout=0.05)
-    proto.data_received(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    proto.data_received(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: b\r\n\r\n")
     settle(loop, 0.15)  # past the header timeout: nothing may fire once the headers are in
     assert transport.written.startswith(b"HTTP/1.1 200") and not transport.closed
     assert proto._timer is None
+    assert SEEN == [[(b"host", b"x"), (b"x-a", b"b")]]  # the app gets the headers as they came
 
 
 def test_headers_that_never_end_get_408(loop):
@@ -113,6 +119,24 @@ def test_too_much_header_gets_431_once(loop, request_bytes):
     assert transport.written.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
     assert transport.written.count(b"HTTP/1.1") == 1 and transport.closed
     assert b"256 bytes and 5 headers" in transport.written
+
+
+def test_header_bytes_add_up_across_headers(loop):
+    proto, transport = connect(loop, max_header_bytes=256, max_headers=50)
+    headers = b"".join(b"X-%d: %s\r\n" % (i, b"v" * 40) for i in range(6))  # each small, together over 256
+    proto.data_received(b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    assert transport.written.startswith(b"HTTP/1.1 431")
+    assert b"\r\nconnection: close\r\n\r\n" in transport.written
+
+
+@pytest.mark.parametrize("extra, status", [(0, b"200"), (1, b"431")])
+def test_the_header_byte_limit_itself_passes(loop, extra, status):
+    # the target "/" counts 1; each header its name and value and 4 (": " and CRLF)
+    value = b"v" * (256 - 1 - (4 + 1 + 4) - (3 + 4) + extra)
+    proto, transport = connect(loop, max_header_bytes=256, max_headers=50)
+    proto.data_received(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + value + b"\r\n\r\n")
+    settle(loop)
+    assert transport.written.startswith(b"HTTP/1.1 " + status)
 
 
 def test_headers_just_within_the_bounds_pass(loop):

@@ -127,6 +127,15 @@ def test_the_screens_refusals_say_why_exactly():
     sparql.screen("#" * sparql.MAX_QUERY_BYTES)  # exactly the limit passes
 
 
+def test_the_nesting_and_operator_limits_themselves_pass():
+    sparql.screen("ASK { FILTER(" + "(" * (sparql.MAX_NESTING - 2) + "1" + ")" * (sparql.MAX_NESTING - 2) + ") }")
+    sparql.screen("ASK { FILTER(" + "+".join(["1"] * (sparql.MAX_OPERATORS + 1)) + " > 0) }")
+    with pytest.raises(sparql.QueryRefused) as err:
+        sparql.screen("ASK { FILTER(" + "+".join(["1"] * (sparql.MAX_OPERATORS + 2)) + " > 0) }")
+    assert err.value.message == ("the query chains 2001 operators (+ - * / && ||); the limit is 2000, since the "
+                                 "parser's work grows with the square of a chain")
+
+
 def test_graph_iris_outside_the_dataset_are_named_exactly():
     with pytest.raises(sparql.QueryRefused) as err:
         sparql.check_graph_iris(["http://x/g"], {"http://x/h"}, "named-graph-uri")
