@@ -207,6 +207,8 @@ def test_an_undeclared_prefix_is_named_in_one_line(backends):
     ("error at 2:5: expected one of ['a'..='z'],\n ['0'..='9'], GROUP, [_]", "ASK\n{ ?s ?p }",
      "malformed query at line 2, column 5: expected one of GROUP, found '?p }'"),
     ("error at 1:3: expected one of ['a'..='z']", "AS", "malformed query at line 1, column 3: unexpected text"),
+    ("error at 1:5: expected one of GROUP, ['0'..='9'], ORDER", "ASK {", "malformed query at line 1, column 5: "
+     "expected one of GROUP, ORDER, found '{'"),
     ("error at 9:1: expected one of ['a'..='z'], Prefix not found", "ASK { ?s x:y ?o }",
      "malformed query at line 9, column 1: the prefix : is not declared (add PREFIX : <...>; declared already: "
      + ", ".join(sorted(sparql.config.PREFIXES)) + ")"),
