@@ -224,7 +224,7 @@ def screen(text: str) -> Screened:
                     names_graphs=any(FROM_WORD.search(level) for level in levels))
 
 
-def check_graph_iris(iris, allowed: set[str], what: str = "FROM") -> None:
+def check_graph_iris(iris, allowed: set[str], what: str) -> None:
     """Refuse graph IRIs outside the dataset (``allowed``: its graph names)."""
     for iri in iris:
         if str(iri) not in allowed:
