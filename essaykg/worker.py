@@ -364,6 +364,8 @@ class QueryPool:
         if header.get("ok"):
             return Answer(form=header["form"], fmt=header["format"], body=body, truncated=header["truncated"],
                           count=header["count"], seconds=header["seconds"])
+        # The worker's error, as its own class (QueryRefused, NotAcceptable...) with the message the
+        # worker already wrote: the subclasses' __init__ would write it again, so it is not called.
         error = getattr(sparql, str(header.get("error")), None)
         if not (isinstance(error, type) and issubclass(error, sparql.QueryError)):
             error = sparql.QueryError
