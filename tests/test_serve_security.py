@@ -609,3 +609,33 @@ def test_after_the_campaign_memory_is_back(fuzz_server):
     print(f"\nroute fuzz: {CAMPAIGN}; memory {start / 2**20:.0f} MiB before 600 more requests, "
           f"{end / 2**20:.0f} MiB after")
     assert end <= start * 1.10
+
+
+def test_workers_that_could_not_be_sandboxed_stop_the_pool(data, monkeypatch):
+    real = worker._Worker.wait_ready
+
+    def unsandboxed(self, timeout=60.0):
+        real(self, timeout)
+        self.sandbox = None  # as where unshare(2) is refused
+
+    monkeypatch.setattr(worker._Worker, "wait_ready", unsandboxed)
+    with pytest.raises(sparql.QueryError) as err:
+        worker.QueryPool(data, workers=1, require_sandbox=True)
+    assert "could not be cut off from the network" in err.value.message
+    with worker.QueryPool(data, workers=1) as pool:  # the query command's pool: allowed, and it says so
+        assert pool.sandbox is None
+
+
+def test_a_replacement_worker_is_never_weaker(data, monkeypatch):
+    with worker.QueryPool(data, workers=1, timeout=0.5, require_sandbox=True) as pool:
+        real = worker._Worker.wait_ready
+
+        def unsandboxed(self, timeout=60.0):
+            real(self, timeout)
+            self.sandbox = None
+
+        monkeypatch.setattr(worker._Worker, "wait_ready", unsandboxed)
+        with pytest.raises(sparql.QueryTimeout):
+            pool.run(RUNAWAY)  # its worker is killed and a replacement started
+        time.sleep(3)
+        assert pool._idle.qsize() == 0 and len(pool._all) == 0  # the weaker replacement was not taken
