@@ -35,13 +35,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "ask the graph a SPARQL query (text or a .rq file); --list shows the saved questions",
         "Run a SPARQL query over all graphs (the default graph is their union; named claim graphs "
         "are reachable with GRAPH). Results as a table, CSV, TSV or SPARQL JSON; CONSTRUCT and "
-        "DESCRIBE as Turtle or JSON-LD. Updates, LOAD, SERVICE and outside FROM IRIs are refused.",
+        "DESCRIBE as Turtle or JSON-LD. The project's prefixes (schema:, ekg:, claim:, ...) are declared "
+        "already. Updates, LOAD, SERVICE and outside FROM IRIs are refused.",
     ),
     "serve": (
         "essaykg.serve",
         "serve the graph on http://127.0.0.1: SPARQL endpoint, query editor, entity pages, graph view",
         "Start a local, read-only web app: the SPARQL 1.1 Protocol at /sparql, a query editor, a page "
-        "per entity, the graph view and the ontology's documentation. Every query has a time limit.",
+        "per entity, the graph view and the ontology's documentation. Queries run in worker processes "
+        "that have no network, each under a time limit; see SECURITY.md.",
     ),
     "publish": (
         "essaykg.publish",
