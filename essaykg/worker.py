@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from . import config, sparql
 
 CLONE_NEWUSER = 0x10000000
@@ -56,8 +58,6 @@ class Answer:
     def result(self) -> sparql.Result:
         """The answer read back as a Result (for HTML pages): needs fmt json or ntriples."""
         if self.fmt == "ntriples":
-            import pyoxigraph as ox
-
             triples = [(sparql.term_from_ox(t.subject), sparql.term_from_ox(t.predicate),
                         sparql.term_from_ox(t.object)) for t in ox.parse(self.body, format=ox.RdfFormat.N_TRIPLES)]
             return sparql.Result(form=self.form, triples=triples, truncated=self.truncated, seconds=self.seconds)
