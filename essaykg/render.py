@@ -392,7 +392,15 @@ def _colour(kind: str) -> dict:
             "hover": {"background": fill, "border": "#111111"}}
 
 
-def _network(model: Model, node_ids: list[str], positions, values, labels, edges):
+def theme_count_text(counts: dict[str, int]) -> str:
+    """The claims on a theme, said the same way on both pages: those directly on it, and with its
+    narrower themes' claims when that differs ("3 claims, 7 with narrower themes")."""
+    direct, total = counts["direct"], counts["all"]
+    text = f"{direct} claim{'' if direct == 1 else 's'}"
+    return text if total == direct else f"{text}, {total} with narrower themes"
+
+
+def _network(model: Model, node_ids: list[str], positions, values, labels, edges, edge_labels: bool = True):
     """A pyvis Network holding the nodes and edges; pyvis is imported here, not at module load."""
     from pyvis.network import Network
 
@@ -421,13 +429,15 @@ def _network(model: Model, node_ids: list[str], positions, values, labels, edges
         pairs[pair] = index + 1
         options = {
             "id": f"e{number}",
-            "label": predicate_name(edge["pred"]),
+            "name": predicate_name(edge["pred"]),  # the panel's connections list reads this
             "title": _edge_title(model, edge),
             "color": {"color": colour, "highlight": "#111111", "hover": "#111111"},
             "width": width,
             "dashes": dashes,
             "arrows": "" if edge["pred"] in SYMMETRIC_PROPS else "to",
         }
+        if edge_labels:
+            options["label"] = options["name"]
         if index:  # a second relation between the same two nodes curves away from the first
             options["smooth"] = {"enabled": True, "type": "curvedCW" if index % 2 else "curvedCCW",
                                  "roundness": round(0.18 * ((index + 1) // 2), 2)}
@@ -497,7 +507,8 @@ def _graph_page_data(model: Model, note: str | None = None) -> dict:
         "edges": net.edges,
         "info": info,
         "themeMembers": model.theme_members,
-        "themeOptions": [{"id": t, "label": model.labels[t], "claims": model.theme_claims[t]["all"]} for t in themes],
+        "themeOptions": [{"id": t, "label": model.labels[t], "claims": theme_count_text(model.theme_claims[t])}
+                         for t in themes],
         "kinds": [{"kind": k, "label": KIND_LABELS[k], "count": counts[k], "shape": STYLE[k][0],
                    "colour": STYLE[k][1], "layer": k in LAYER_KINDS} for k, _l, _c in KINDS],
         "edgeCategories": [{"category": c, "colour": s[0], "dashes": s[2], "legend": s[3]}
@@ -526,10 +537,11 @@ def _themes_page_data(model: Model) -> dict:
     labels = {}
     values = {}
     for t in themes:
-        n = model.theme_claims[t]["direct"]
-        labels[t] = f"{model.labels[t]}\n{n} claim{'' if n == 1 else 's'}"
-        values[t] = n
-    net = _network(model, themes, positions, values, labels, edges)
+        labels[t] = f"{model.labels[t]}\n{theme_count_text(model.theme_claims[t])}"
+        values[t] = model.theme_claims[t]["direct"]
+    # No edge labels here: the legend tells broader from related, and a long related edge's label
+    # could float alone at a corner of the view with its line out of sight.
+    net = _network(model, themes, positions, values, labels, edges, edge_labels=False)
     info = {t: dict(model.info[t], claimCount=model.theme_claims[t]) for t in themes}
     for t in themes:  # the panel lists claims by label: carry their labels along
         for claim in info[t]["claims"] + info[t]["narrowerClaims"]:

@@ -322,6 +322,37 @@ def test_theme_filter_hides_the_nodes_it_should(site, open_page):
     assert drawn_nodes(view) == everything
 
 
+def test_after_a_zoom_each_theme_filter_frames_what_it_shows(site, open_page):
+    """A new user zoomed in, chose a theme and saw a blank canvas ("11 of 107 nodes shown")."""
+    view = open_page(site.out_dir / "graph.html")
+    themes = view.page.evaluate("Array.from(document.querySelectorAll('#theme-filter option')).map(o => o.value)")
+    assert themes[0] == "" and len(themes) - 1 == sum(1 for k in site.kinds.values() if k == "theme")
+    box = view.page.locator("#graph").bounding_box()
+    for theme in themes[1:]:
+        # zoomed far in on a corner, away from most nodes
+        view.page.evaluate("() => essayGraph.network.moveTo({position: {x: -5000, y: -5000}, scale: 3, animation: false})")
+        view.page.select_option("#theme-filter", theme)
+        shown = sorted(drawn_nodes(view) - set(view.page.evaluate(
+            "essayGraph.nodes.get({filter: n => n.hidden}).map(n => n.id)")))
+        assert set(shown) == expected_theme_members(site.store, theme)
+        points = view.page.evaluate("""ids => {
+            const net = essayGraph.network, pos = net.getPositions(ids);
+            return ids.map(id => net.canvasToDOM(pos[id]));
+        }""", shown)
+        outside = [(node, p) for node, p in zip(shown, points)
+                   if not (0 <= p["x"] <= box["width"] and 0 <= p["y"] <= box["height"])]
+        assert outside == [], f"{theme}: shown nodes outside the canvas"
+    view.page.select_option("#theme-filter", "")
+
+
+def test_search_says_when_nothing_matches(site, open_page):
+    view = open_page(site.out_dir / "graph.html")
+    view.page.fill("#search", "zzzz no such node")
+    assert view.page.locator("#results li").all_text_contents() == ["Nothing matches “zzzz no such node”."]
+    assert view.page.locator("#results li button").count() == 0
+    view.page.fill("#search", "")
+    assert view.page.locator("#results li").count() == 0
+
 def test_claim_and_quotation_layers_can_be_hidden(site, open_page):
     view = open_page(site.out_dir / "graph.html")
     claims = {n for n, k in site.kinds.items() if k == "claim"}

@@ -370,19 +370,25 @@ def test_typography_survives(pages, graph):
 def test_themes_page_is_the_scheme_with_claims_per_theme(store, pages):
     data = page_data(pages["themes.html"])
     themes = {r["t"]: r for r in query(store, """
-        SELECT ?t (COUNT(DISTINCT ?c) AS ?n) WHERE {
-          ?t a skos:Concept . OPTIONAL { ?c a schema:Claim ; dcterms:subject ?t }
+        SELECT ?t (COUNT(DISTINCT ?c) AS ?n) (COUNT(DISTINCT ?d) AS ?all) WHERE {
+          ?t a skos:Concept .
+          OPTIONAL { ?c a schema:Claim ; dcterms:subject ?t }
+          OPTIONAL { ?d a schema:Claim ; dcterms:subject/skos:broader* ?t }
         } GROUP BY ?t""")}
     assert {n["id"] for n in data["nodes"]} == set(themes)
+    graph_options = {o["id"]: o["claims"] for o in page_data(pages["graph.html"])["themeOptions"]}
     for node in data["nodes"]:
-        n = int(themes[node["id"]]["n"])
-        assert node["label"].endswith(f"\n{n} claim{'' if n == 1 else 's'}")
+        n, total = int(themes[node["id"]]["n"]), int(themes[node["id"]]["all"])
+        said = f"{n} claim{'' if n == 1 else 's'}" + ("" if total == n else f", {total} with narrower themes")
+        assert node["label"].endswith("\n" + said)
+        assert graph_options[node["id"]] == said  # the graph view's theme menu counts the same way
         assert node["shape"] == "ellipse"
     broader = query(store, "SELECT ?a ?b WHERE { ?a skos:broader ?b }")
     related = query(store, "SELECT ?a ?b WHERE { ?a skos:related ?b }")
-    broader_drawn = {(e["from"], e["to"]) for e in data["edges"] if e["label"] == "broader"}
+    assert all("label" not in e for e in data["edges"])  # the legend names them; no label floats alone
+    broader_drawn = {(e["from"], e["to"]) for e in data["edges"] if e["name"] == "broader"}
     assert broader_drawn == {(r["a"], r["b"]) for r in broader}
-    related_drawn = [frozenset((e["from"], e["to"])) for e in data["edges"] if e["label"] == "related"]
+    related_drawn = [frozenset((e["from"], e["to"])) for e in data["edges"] if e["name"] == "related"]
     assert len(related_drawn) == len(set(related_drawn))  # once per pair, however often stated
     assert set(related_drawn) == {frozenset((r["a"], r["b"])) for r in related}
     assert len(data["edges"]) == len(broader) + len(related_drawn) == 5

@@ -124,6 +124,15 @@
     if (selected && hiddenNodes.has(selected)) clearSelection();
     updateStatus();
     runSearch();
+    fitShown();
+  }
+  // A filter frames what it leaves: after a zoom, the nodes it shows may all lie outside the view.
+  function fitShown() {
+    var shown = data.nodes.filter(function (n) { return !hiddenNodes.has(n.id); }).map(function (n) { return n.id; });
+    if (!shown.length) return;
+    ++animation;  // a zoom still running would move the view away again
+    network.fit({ nodes: shown, animation: false, maxZoomLevel: 1.5 });
+    timings.lastFit = performance.now();
   }
   function updateStatus() {
     var n = data.nodes.length - hiddenNodes.size;
@@ -313,10 +322,10 @@
       parts.push(section("Connections (" + links.length + ")"));
       var cu = el("ul", { className: "connections" });
       links.slice().sort(function (a, b) {
-        return (a.out === b.out ? 0 : a.out ? -1 : 1) || a.edge.label.localeCompare(b.edge.label) ||
+        return (a.out === b.out ? 0 : a.out ? -1 : 1) || a.edge.name.localeCompare(b.edge.name) ||
           info[a.other].label.localeCompare(info[b.other].label);
       }).forEach(function (link) {
-        var arrow = link.out ? link.edge.label + " → " : "← " + link.edge.label + " ";
+        var arrow = link.out ? link.edge.name + " → " : "← " + link.edge.name + " ";
         var item = el("li", null, el("span", { className: "pred", text: arrow }), nodeLink(link.other));
         if (data.edgeCategory[link.edge.id] === "asserted") item.appendChild(el("span", { className: "kind-tag", text: "(claimed)" }));
         cu.appendChild(item);
@@ -362,6 +371,10 @@
         return sa - sb || a.label.localeCompare(b.label) || (a.id < b.id ? -1 : 1);
       });
       matches = matches.slice(0, 15);
+    }
+    if (q && !matches.length) {
+      resultList.replaceChildren(el("li", { className: "no-match", text: "Nothing matches “" + searchBox.value.trim() + "”." }));
+      return;
     }
     resultList.replaceChildren.apply(resultList, matches.map(function (m) {
       var entry = info[m.id];
