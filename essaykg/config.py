@@ -4,7 +4,29 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+
+
+def _is_project(folder: Path) -> bool:
+    return (folder / "graph").is_dir() and (folder / "ontology").is_dir()
+
+
+def project_root() -> Path:
+    """The project folder (graph/, ontology/, queries/ and output/ live in it).
+
+    ``$ESSAYKG_HOME`` if set; else the checkout this package sits in (``python build.py``); else, for
+    an installed package (``pip install .``, the ``essaykg`` command), the nearest folder at or above
+    the working directory that holds graph/ and ontology/; else the working directory.
+    """
+    if os.environ.get("ESSAYKG_HOME"):
+        return Path(os.environ["ESSAYKG_HOME"]).resolve()
+    checkout = Path(__file__).resolve().parent.parent
+    if _is_project(checkout):
+        return checkout
+    here = Path.cwd().resolve()
+    return next((folder for folder in (here, *here.parents) if _is_project(folder)), here)
+
+
+ROOT = project_root()
 GRAPH_DIR = ROOT / "graph"
 ONTOLOGY_DIR = ROOT / "ontology"
 CHECKS_DIR = ONTOLOGY_DIR / "checks"

@@ -75,7 +75,7 @@ def oxigraph_server(location: Path):
     """The real Oxigraph server (PyPI `oxigraph`) on a free loopback port; yields its base URL."""
     exe = shutil.which("oxigraph")
     if exe is None:
-        raise RuntimeError("the `oxigraph` command is missing: pip install -r requirements-test.txt")
+        raise RuntimeError("the `oxigraph` command is missing: pip install -r requirements-test.lock")
     port = free_port()
     proc = subprocess.Popen([exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -459,7 +459,7 @@ def test_ontology_docs_are_self_contained_and_made_offline(monkeypatch, tmp_path
     for term in ("FictionalCharacter", "playsOnScreen", "AssertionGraph", "exemplifies"):
         assert term in page
     assert docs.ontology_docs(sparql.config.ONTOLOGY_DIR / "ontology.ttl") == pages  # byte-stable
-    assert "pyLODE" in page, "pyLODE is not installed: requirements.txt needs pylode==3.3.4 (3.4.1's wheel is broken)"
+    assert "pyLODE" in page, "pyLODE is not installed: requirements.lock pins pylode==3.3.4 (3.4.1's wheel is broken)"
 
 
 def test_external_resource_finder_catches_cdn_links():

@@ -1,0 +1,92 @@
+"""The command line: `python build.py [COMMAND] [options]`.
+
+Each subcommand lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``;
+modules are imported only when their command runs, so `--help` and small commands start fast.
+Exit codes: 0 success, 1 the data or the input is wrong (a report says what), 2 usage error,
+3 the environment is wrong (a file cannot be written, a port is taken).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help, longer description)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "build": (
+        "essaykg.pipeline",
+        "build every artifact into output/ (the default command)",
+        "Load the ontology and graph/, verify every quote against the essay's text, validate with "
+        "SHACL and the quality checks in ontology/checks/, then write Turtle, TriG, N-Quads, "
+        "N-Triples, JSON-LD, the graph view and a summary into output/. Nothing is written unless "
+        "every check passes, and each file is replaced whole, so a failed build leaves the previous "
+        "artifacts as they were.",
+    ),
+    "anchor": (
+        "essaykg.anchor_cli",
+        "print the Web Annotation selectors for a quote of the essay",
+        "Find a quote in the essay's text and print the TriG for an evidence anchor: a "
+        "TextQuoteSelector (exact, prefix, suffix) and a TextPositionSelector (start, end in Unicode "
+        "code points, end exclusive). Paste it into graph/essays/her-2023/anchors.trig; never type "
+        "offsets by hand.",
+    ),
+    "query": (
+        "essaykg.query",
+        "ask the graph a SPARQL query (text or a .rq file); --list shows the saved questions",
+        "Run a SPARQL query over all graphs (the default graph is their union; named claim graphs "
+        "are reachable with GRAPH). Results as a table, CSV, TSV or SPARQL JSON; CONSTRUCT and "
+        "DESCRIBE as Turtle or JSON-LD. The project's prefixes (schema:, ekg:, claim:, ...) are declared "
+        "already. Updates, LOAD, SERVICE and outside FROM IRIs are refused.",
+    ),
+    "serve": (
+        "essaykg.serve",
+        "serve the graph on http://127.0.0.1: SPARQL endpoint, query editor, entity pages, graph view",
+        "Start a local, read-only web app: the SPARQL 1.1 Protocol at /sparql, a query editor, a page "
+        "per entity, the graph view and the ontology's documentation. Queries run in worker processes "
+        "that have no network, each under a time limit; see SECURITY.md.",
+    ),
+    "publish": (
+        "essaykg.publish",
+        "upload every graph to a SPARQL 1.1 Graph Store Protocol server",
+        "Replace each named graph on a triple store (Oxigraph, Fuseki, GraphDB, Virtuoso) with the "
+        "built one, using the SPARQL 1.1 Graph Store HTTP Protocol.",
+    ),
+    "bench": (
+        "essaykg.bench",
+        "measure build, query, endpoint and scale performance; print a table, write JSON",
+        "Benchmarks with medians of repeated runs and ratios against rdflib and the Oxigraph server.",
+    ),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python build.py",
+        description=(
+            "Build, check, query and serve the knowledge graph of the essay 'Is the Cure to Male "
+            "Loneliness ... Her?' (The Dispatch, December 2023). With no command, runs `build`."
+        ),
+        epilog="Run `python build.py COMMAND --help` for a command's options.",
+    )
+    subs = top.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, short, long) in COMMANDS.items():
+        sub = subs.add_parser(name, help=short, description=long)
+        sub.set_defaults(_module=module)
+        try:
+            importlib.import_module(module).add_arguments(sub)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
+            sub.set_defaults(_missing=True)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in {"-h", "--help"}):
+        argv.insert(0, "build")
+    args = parser().parse_args(argv)
+    if getattr(args, "_missing", False):
+        print(f"error: the '{args.command}' command is not available in this version", file=sys.stderr)
+        return 2
+    return importlib.import_module(args._module).run(args)

@@ -1,0 +1,321 @@
+"""The build: load, verify anchors, validate, render, write. `python build.py` runs it."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import config
+from .load import LoadError, load_sources, store_of
+
+
+class BuildError(Exception):
+    """The sources are wrong; the message lists every problem found by the failing step."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", type=Path, default=None,
+                        help="the essay's text, to verify every quote and offset against "
+                             f"(default: {config.DEFAULT_SOURCE} when it exists)")
+    parser.add_argument("--out", type=Path, default=config.OUTPUT_DIR,
+                        help="the output folder (default: output/)")
+    parser.add_argument("--graph-dir", type=Path, default=config.GRAPH_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("--ontology-dir", type=Path, default=config.ONTOLOGY_DIR, help=argparse.SUPPRESS)
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the final summary line")
+
+
+def resolve_source(requested: Path | None) -> Path | None:
+    """The text to verify against, or None (allowed only outside CI) when there is none."""
+    if requested is not None:
+        if not requested.is_file():
+            raise BuildError(f"--source {requested}: no such file")
+        return requested
+    if config.DEFAULT_SOURCE.is_file():
+        return config.DEFAULT_SOURCE
+    if config.in_ci():
+        raise BuildError(f"the essay's text is missing ({config.DEFAULT_SOURCE}); in CI the anchors "
+                         "must be verified, so this is a failure. Pass --source PATH.")
+    return None
+
+
+def _is_assertion_graph(name) -> bool:
+    """A claim's assertion graph: left out of what SHACL validates and of the merged view."""
+    return name.value.startswith(config.PREFIXES["assertion"])
+
+
+def _data_graph_triples(quads) -> list[ox.Triple]:
+    """What SHACL validates: every data graph except the claims' assertion graphs."""
+    return [q.triple for q in quads if not _is_assertion_graph(q.graph_name)]
+
+
+def _view_graphs(data: ox.Store) -> list[ox.NamedNode]:
+    """The graphs SHACL validates and the merged Turtle / N-Triples hold: all but the assertion graphs."""
+    return sorted((g for g in data.named_graphs() if not _is_assertion_graph(g)), key=str)
+
+
+def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
+          graph_dir: Path = config.GRAPH_DIR, ontology_dir: Path = config.ONTOLOGY_DIR,
+          log=print) -> dict:
+    """Run the whole build; return the summary. Raises BuildError, LoadError or export.WriteError."""
+    from . import anchors, export, summary as summary_mod, validate
+
+    started = time.perf_counter()
+
+    def step(message: str) -> None:
+        log(f"[{time.perf_counter() - started:5.2f}s] {message}")
+
+    source_path = resolve_source(source)
+    sources = load_sources(graph_dir, ontology_dir)
+    data = sources.data
+    quad_count = len(data)
+    step(f"loaded {quad_count} quads from {len(sources.files)} files")
+
+    view_graphs = _view_graphs(data)
+    problems, engine = _shacl(data, quad_count, view_graphs, sources.shapes)
+    checks = validate.load_checks(ontology_dir / "checks")
+    if problems:
+        # The quality checks run too: a typo (schema:nmae) shows in SHACL only as a missing
+        # schema:name; the undefined-term check names the typo itself.
+        found = _run_checks(data, sources, checks)
+        raise BuildError("SHACL validation failed:\n" + "\n".join(f"  {p}" for p in problems)
+                         + ("\nquality checks failed:\n" + "\n".join(f"  {p}" for p in found) if found else ""))
+    step("SHACL: conforms" + engine)
+
+    verified = None
+    source_sha = None
+    if source_path is None:
+        step("WARNING: no source text found: anchors were NOT verified (pass --source PATH)")
+    else:
+        try:
+            text = anchors.SourceText.read(source_path)
+            report = anchors.verify(data, text)
+        except anchors.AnchorError as err:
+            raise BuildError(f"anchors do not match {source_path}:\n{err}") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise BuildError(f"cannot read the essay's text {source_path}: {err}") from None
+        verified, source_sha = report.verified, text.sha256
+        step(f"verified {report.verified} anchors against {source_path.name} "
+             f"(paragraphs with anchors: {len(report.paragraphs_covered)}/{report.paragraphs_total})")
+
+    problems = _run_checks(data, sources, checks)
+    if problems:
+        raise BuildError("quality checks failed:\n" + "\n".join(f"  {p}" for p in problems))
+    step(f"quality checks: {len(checks)} passed")
+
+    with export.Staging(out_dir) as staging:
+        # Written first: on a large graph Oxigraph writes these on threads while the pages are made.
+        staging.add(_rdf_artifacts(data, quad_count, view_graphs))
+        staging.add(_argument_artifact(data, sources.ontology, step))
+        staging.add({
+            "ontology.ttl": export.turtle([q.triple for q in sources.ontology], "the ontology and the reused terms"),
+            # Copied as written: its property shapes are blank nodes, whose labels a re-serialization would vary.
+            "shapes.ttl": export.header("#", "the SHACL shapes, as written") + (ontology_dir / "shapes.ttl").read_bytes(),
+        })
+        stats = summary_mod.summarize(data, verified, source_sha)
+        step("summarized")
+        staging.add(_optional_pages(data, stats, ontology_dir, step))
+
+        def summary_file(sizes: dict[str, int]) -> dict[str, bytes]:
+            stats["artifacts"] = dict(sorted(sizes.items()))
+            return {"summary.json": (json.dumps(stats, indent=2, ensure_ascii=False) + "\n").encode()}
+
+        staging.commit(then=summary_file)
+    step(f"wrote {len(stats['artifacts']) + 1} files to {out_dir}")
+    return stats
+
+
+def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode]) -> dict:
+    """The graph in five RDF formats: sorted by Python up to export.SORTED_LIMIT quads, written
+    by Oxigraph from the store above it."""
+    from . import export
+
+    what = "the essay's knowledge graph"
+    if quad_count > export.SORTED_LIMIT:
+        return export.store_writers(data, view_graphs, what)
+    quads = list(data)
+    ordered = export.sorted_quads(quads)  # sorted once for the three writers of every graph
+    ordered_view = export.sorted_triples(_data_graph_triples(quads))
+    return {
+        "essay-kg.trig": export.trig(ordered, what + ", every named graph"),
+        "essay-kg.nq": export.n_quads(ordered),
+        "essay-kg.ttl": export.turtle(ordered_view, what + ", all graphs but the claims' assertion graphs, merged"),
+        "essay-kg.nt": export.n_triples(ordered_view),
+        "essay-kg.jsonld": export.jsonld(ordered),
+    }
+
+
+def _argument_artifact(data: ox.Store, ontology: list[ox.Quad], step) -> dict[str, bytes]:
+    """The argument in Argdown (essaykg/argdown.py), for argument-mapping tools and review by eye."""
+    from . import argdown
+
+    try:
+        document = argdown.argdown(data, ontology)
+    except argdown.ArgdownError as err:
+        raise BuildError(f"the argument cannot be written in Argdown: {err}") from None
+    step("wrote the argument in Argdown")
+    return {"argument.argdown": document}
+
+
+def _shacl(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode],
+           shapes: list[ox.Triple]) -> tuple[list, str]:
+    """SHACL problems and how they were found: pySHACL up to validate.PYSHACL_LIMIT quads, above
+    that the same shapes compiled to SPARQL (pySHACL takes minutes on 10^5 triples)."""
+    from . import validate
+
+    if quad_count > validate.PYSHACL_LIMIT:
+        try:
+            with _assertion_graphs_set_aside(data):
+                problems = validate.shacl_sparql(data, None, shapes)
+            return problems, f" ({quad_count} quads: the shapes run as SPARQL queries)"
+        except validate.ShaclUnsupported:
+            pass
+    return validate.shacl(_data_graph_triples(data), shapes), ""
+
+
+@contextmanager
+def _assertion_graphs_set_aside(data: ox.Store):
+    """Without the claims' assertion graphs (a small share of the quads) for a while, so the store's
+    union of graphs is the data SHACL validates."""
+    graphs = [g for g in data.named_graphs() if _is_assertion_graph(g)]
+    held = [q for g in graphs for q in data.quads_for_pattern(None, None, None, g)]
+    for graph in graphs:
+        data.remove_graph(graph)
+    try:
+        yield
+    finally:
+        data.bulk_extend(held)
+
+
+def _run_checks(data: ox.Store, sources, checks) -> list:
+    """The quality checks over the data and the ontology graph. The ontology is added to the data's
+    store for the checks and removed after them, rather than copying a large graph into a second store."""
+    from . import validate
+    from .load import ONTOLOGY_GRAPH
+
+    if next(iter(data.quads_for_pattern(None, None, None, ONTOLOGY_GRAPH)), None) is not None:
+        return validate.run_checks(store_of(sources.data, sources.ontology), checks)  # the data uses that graph name
+    data.bulk_extend(sources.ontology)
+    try:
+        return validate.run_checks(data, checks)
+    finally:
+        data.remove_graph(ONTOLOGY_GRAPH)
+
+
+def _optional_module(name: str):
+    """essaykg.<name> if this version has it; a missing dependency inside it is still an error."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"essaykg.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"essaykg.{name}":
+            raise
+        return None
+
+
+def _optional_pages(data: ox.Store, stats: dict, ontology_dir: Path, step) -> dict[str, bytes]:
+    """The graph view and the ontology's documentation, from their own modules."""
+    pages: dict[str, bytes] = {}
+    render = _optional_module("render")
+    if render is not None:
+        view, view_stats, note = view_of(data, stats)
+        pages.update(render.render_pages(view, view_stats))
+        step("rendered " + ", ".join(sorted(pages)) + note)
+    docs = _optional_module("docs")
+    if docs is not None:
+        doc_pages = docs.ontology_docs(ontology_dir / "ontology.ttl")
+        pages.update(doc_pages)
+        step("documented the ontology: " + ", ".join(sorted(doc_pages)))
+    return pages
+
+
+# The graph view lays out and ranks every node it draws (networkx spring layout and betweenness,
+# both faster than linear in the nodes): 107 nodes take 1 s, 460 nodes 12 s. A larger graph gets
+# a filtered view instead: the essay's first claims in order, with what they link to.
+VIEW_NODES = 250
+
+
+def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
+    """The store the graph view draws, the summary it checks against, and a note for the log.
+
+    Up to VIEW_NODES nodes: the whole graph. Above: the claims in the essay's order, each with
+    the nodes it links to (themes with their broader themes, entities, quotations), while the total
+    stays within VIEW_NODES; every triple about a kept node, and the evidence anchors of kept claims.
+    """
+    from . import kinds as kinds_mod
+
+    if stats.get("nodes", 0) <= VIEW_NODES:
+        return data, stats, ""
+    kinds = kinds_mod.kinds_in(data)
+    claims = [row["c"] for row in data.query(
+        "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
+        use_default_graph_as_union=True)]
+    broader = ox.NamedNode("http://www.w3.org/2004/02/skos/core#broader")
+
+    def neighbours(node: ox.NamedNode) -> list[ox.NamedNode]:
+        out, stack = [], [q.object for q in data.quads_for_pattern(node, None, None)]
+        while stack:
+            term = stack.pop()
+            if isinstance(term, ox.NamedNode) and term.value in kinds and term not in out:
+                out.append(term)
+                if kinds[term.value] == "theme":
+                    stack.extend(q.object for q in data.quads_for_pattern(term, broader, None))
+        return out
+
+    keep: dict[ox.NamedNode, None] = {}
+    for claim in claims:
+        group = [claim] + [n for n in neighbours(claim) if n not in keep]
+        if len(keep) + len(group) > VIEW_NODES - 1:  # the essay itself is drawn too
+            break
+        keep.update(dict.fromkeys(group))
+    view = ox.Store()
+    evidence = ox.NamedNode(config.EKG + "evidence")
+    selector = ox.NamedNode("http://www.w3.org/ns/oa#hasSelector")
+    essay = ox.NamedNode(config.ESSAY_IRI)
+    for node in list(keep) + [essay]:
+        view.extend(data.quads_for_pattern(node, None, None))
+        for quad in data.quads_for_pattern(node, evidence, None):
+            view.extend(data.quads_for_pattern(quad.object, None, None))
+            for sel in data.quads_for_pattern(quad.object, selector, None):
+                view.extend(data.quads_for_pattern(sel.object, None, None))
+    view_kinds: dict[str, int] = {}
+    for kind in kinds_mod.kinds_in(view).values():
+        view_kinds[kind] = view_kinds.get(kind, 0) + 1
+    shown = (f"a filtered view: the first {sum(1 for n in keep if kinds[n.value] == 'claim')} claims and what "
+             f"they link to, {sum(view_kinds.values())} of {stats['nodes']} nodes; the view draws at most "
+             f"{VIEW_NODES}")
+    return view, {"kinds": view_kinds, "view_note": shown}, f" ({shown})"
+
+
+def summary_line(stats: dict) -> str:
+    verified = (f"{stats['anchors_verified']}/{stats['anchors']} anchors verified"
+                if stats["source"]["verified"] else "anchors NOT verified")
+    return (f"built {stats['triples']} triples in {len(stats['graphs'])} graphs "
+            f"({stats['claim_graphs']} claim graphs): {stats['entities']} entities, {stats['themes']} themes, "
+            f"{stats['claims']} claims, {stats['quotations']} quotations; {verified}; "
+            f"paragraphs covered {stats['paragraphs_covered']}/{stats['paragraphs']}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .export import WriteError
+
+    log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    try:
+        stats = build(args.source, args.out, graph_dir=args.graph_dir, ontology_dir=args.ontology_dir, log=log)
+    except (LoadError, BuildError) as err:
+        print(f"build failed: {err}", file=sys.stderr)
+        print("nothing was written; the previous artifacts are unchanged", file=sys.stderr)
+        return 1
+    except WriteError as err:
+        print(f"build failed: {err}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("build interrupted: nothing was written; the previous artifacts are unchanged", file=sys.stderr)
+        return 130
+    print(summary_line(stats))
+    return 0
