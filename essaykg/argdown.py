@@ -38,10 +38,11 @@ PREFIX schema: <http://schema.org/>
 PREFIX ekg: <https://w3id.org/essay-kg/ontology#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?claim ?exact ?start ?paragraph WHERE {
+SELECT ?claim ?anchor ?exact ?start ?end ?paragraph WHERE {
   ?claim a schema:Claim ; ekg:evidence ?anchor .
   ?anchor oa:hasSelector ?quote , ?position .
   ?quote oa:exact ?exact . ?position oa:start ?start .
+  OPTIONAL { ?position oa:end ?end }
   OPTIONAL { ?anchor dcterms:isPartOf/schema:position ?paragraph }
 }
 """
@@ -120,6 +121,41 @@ def _yaml(value) -> str:
     return f'"{escaped}"'
 
 
+def read_claims(store: ox.Store) -> dict[str, dict]:
+    """Claim IRI -> {"position", "label", "stance"} (the stance's local name, or None), for every
+    schema:Claim with a position and a label; a claim with two labels or stances keeps the first found."""
+    claims: dict[str, dict] = {}
+    for row in store.query(_CLAIMS, use_default_graph_as_union=True):
+        iri = row["claim"].value
+        if iri in claims:
+            continue
+        claims[iri] = {"position": int(row["position"].value), "label": row["label"].value,
+                       "stance": row["stance"].value.rsplit("#", 1)[-1] if row["stance"] else None}
+    return claims
+
+
+def read_evidence(store: ox.Store) -> dict[str, list[dict]]:
+    """Claim IRI -> its evidence anchors, each {"anchor", "exact", "start", "end", "paragraph"}
+    (paragraph: the position of the paragraph it is part of; end and paragraph may be None), sorted by offset."""
+    evidence: dict[str, list[dict]] = {}
+    for row in store.query(_EVIDENCE, use_default_graph_as_union=True):
+        paragraph = int(row["paragraph"].value) if row["paragraph"] is not None else None
+        evidence.setdefault(row["claim"].value, []).append({
+            "anchor": row["anchor"].value, "exact": row["exact"].value, "start": int(row["start"].value),
+            "end": int(row["end"].value) if row["end"] is not None else None, "paragraph": paragraph})
+    for quotes in evidence.values():
+        quotes.sort(key=lambda q: (q["start"], q["end"] or 0, q["anchor"], q["exact"], q["paragraph"] or 0))
+    return evidence
+
+
+def read_roles(store: ox.Store) -> dict[str, list[str]]:
+    """Claim IRI -> the roles the essay gives it: "thesis", "conclusion" (ekg:thesis, ekg:conclusion)."""
+    roles: dict[str, list[str]] = {}
+    for row in store.query(_ENDS, use_default_graph_as_union=True):
+        roles.setdefault(row["claim"].value, []).append(row["role"].value.rsplit("#", 1)[-1])
+    return {iri: sorted(set(names)) for iri, names in roles.items()}
+
+
 def title(iri: str) -> str:
     """The statement's title: the claim's local name (claim:x -> x)."""
     return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
@@ -130,20 +166,10 @@ def argdown(store: ox.Store, ontology: list[ox.Quad]) -> bytes:
     kinds = link_kinds(ontology)
     essay = [row["label"].value for row in store.query(_ESSAY, use_default_graph_as_union=True)]
     title_text = "The argument of “" + essay[0] + "”" if essay else "The essay's argument"
-    claims = {}
-    for row in store.query(_CLAIMS, use_default_graph_as_union=True):
-        iri = row["claim"].value
-        if iri in claims:  # a claim with two labels or stances: keep the first in sort order
-            continue
-        claims[iri] = {"position": int(row["position"].value), "label": row["label"].value,
-                       "stance": row["stance"].value.rsplit("#", 1)[-1] if row["stance"] else None}
-    evidence: dict[str, list] = {}
-    for row in store.query(_EVIDENCE, use_default_graph_as_union=True):
-        paragraph = int(row["paragraph"].value) if row["paragraph"] is not None else None
-        evidence.setdefault(row["claim"].value, []).append((int(row["start"].value), row["exact"].value, paragraph))
-    roles: dict[str, list[str]] = {}
-    for row in store.query(_ENDS, use_default_graph_as_union=True):
-        roles.setdefault(row["claim"].value, []).append(row["role"].value.rsplit("#", 1)[-1])
+    claims = read_claims(store)
+    evidence = {iri: [(q["start"], q["exact"], q["paragraph"]) for q in quotes]
+                for iri, quotes in read_evidence(store).items()}
+    roles = read_roles(store)
     outgoing: dict[str, list[tuple[str, str]]] = {}
     for a, prop, b in links(store, kinds):
         outgoing.setdefault(a, []).append((prop, b))

@@ -219,13 +219,17 @@ def _optional_module(name: str):
 
 
 def _optional_pages(data: ox.Store, stats: dict, ontology_dir: Path, step) -> dict[str, bytes]:
-    """The graph view and the ontology's documentation, from their own modules."""
+    """The graph view, the argument map and the ontology's documentation, from their own modules."""
     pages: dict[str, bytes] = {}
     render = _optional_module("render")
     if render is not None:
         view, view_stats, note = view_of(data, stats)
         pages.update(render.render_pages(view, view_stats))
         step("rendered " + ", ".join(sorted(pages)) + note)
+    argument_map = _optional_module("argument_map")
+    if argument_map is not None:
+        pages["argument.html"] = argument_map.render(data, ontology_dir / "ontology.ttl")
+        step("drew the argument map")
     docs = _optional_module("docs")
     if docs is not None:
         doc_pages = docs.ontology_docs(ontology_dir / "ontology.ttl")

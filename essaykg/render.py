@@ -620,22 +620,23 @@ def _environment():
 _HASHES = "'__script-hashes__'"
 
 
-def _render(data: dict, env, vis: str) -> bytes:
-    """The page; its Content-Security-Policy allows exactly its own two scripts (by hash), so even
-    markup that slipped through could run nothing: no inline handler, no other script."""
+def _render(data: dict, env, vis: str, page: str = "graph") -> bytes:
+    """The page from templates/<page>.html.j2 with <page>.js and <page>.css inlined; its
+    Content-Security-Policy allows exactly its own two scripts (by hash), so even markup that
+    slipped through could run nothing: no inline handler, no other script."""
     import base64
     import hashlib
 
     from markupsafe import Markup
 
-    template = env.get_template("graph.html.j2")
+    template = env.get_template(f"{page}.html.j2")
     inline = lambda name: Markup((TEMPLATES / name).read_text(encoding="utf-8"))  # noqa: E731
     html = template.render(
         data=data,
         data_json=Markup(json_for_script(data)),
         vis_js=Markup(vis),
-        page_js=inline("graph.js"),
-        page_css=inline("graph.css"),
+        page_js=inline(f"{page}.js"),
+        page_css=inline(f"{page}.css"),
         vis_version=VIS_VERSION,
         script_hashes=Markup(_HASHES),
     )
