@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import re
 import shutil
 import socket
 import subprocess
@@ -98,6 +99,71 @@ def oxigraph_server(location: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")  # Debian's virtuoso-opensource
+VIRTUOSO_USER = ("dba", "dba")  # the administrator of a fresh Virtuoso database
+
+
+def virtuoso_ini(template: str, folder: Path, sql_port: int, http_port: int) -> str:
+    """Debian's virtuoso.ini with the database files in ``folder`` and both servers on 127.0.0.1 only."""
+    out, section = [], ""
+    for line in template.splitlines():
+        if header := re.match(r"\s*\[([^\]]+)\]", line):
+            section = header.group(1)
+        elif setting := re.match(r"\s*(\w+)\s*=\s*(.*)", line):
+            key, value = setting.groups()
+            if section in ("Database", "TempDatabase") and key in (
+                    "DatabaseFile", "ErrorLogFile", "LockFile", "TransactionFile", "xa_persistent_file"):
+                line = f"{key} = {folder / Path(value.strip()).name}"
+            elif section == "Parameters" and key == "ServerPort":
+                line = f"ServerPort = 127.0.0.1:{sql_port}"
+            elif section == "HTTPServer" and key == "ServerPort":
+                line = f"ServerPort = 127.0.0.1:{http_port}"
+            elif section == "URIQA" and key == "DefaultHost":
+                line = f"DefaultHost = 127.0.0.1:{http_port}"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+@contextlib.contextmanager
+def virtuoso_server(folder: Path):
+    """Virtuoso open source (Debian's `virtuoso-t`) with a new database in ``folder``, on free loopback
+    ports; yields its HTTP base URL. The server is stopped and the folder deleted afterwards."""
+    exe = shutil.which("virtuoso-t")
+    if exe is None:
+        raise RuntimeError("the `virtuoso-t` command is missing: apt-get install virtuoso-opensource")
+    folder.mkdir(parents=True, exist_ok=True)
+    sql_port, http_port = free_port(), free_port()
+    ini = folder / "virtuoso.ini"
+    ini.write_text(virtuoso_ini(VIRTUOSO_INI.read_text(encoding="utf-8"), folder, sql_port, http_port),
+                   encoding="utf-8")
+    proc = subprocess.Popen([exe, "+foreground", "+configfile", str(ini)], cwd=folder,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http_port}"
+    try:
+        deadline = time.monotonic() + 180  # a new database takes 7 s alone, 40 s on a busy 2-core machine
+        while True:  # online once it answers a query (its HTTP port opens a little before)
+            try:
+                with urllib.request.urlopen(url + "/sparql?query=ASK%7B%7D", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log = folder / "virtuoso.log"
+                raise RuntimeError("virtuoso-t did not start: "
+                                   + (log.read_text(errors="replace")[-800:] if log.exists() else "no log"))
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def request(server, method, path, body=None, headers=None):
