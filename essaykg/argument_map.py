@@ -71,14 +71,16 @@ def layers(claims: list[str], links: list[tuple[str, str, str]], kinds: dict[str
            top: list[str] = ()) -> dict[str, int]:
     """Claim -> layer (0 on top): one more than the deepest claim it bears on, so that every directed
     link (from, property, to) puts ``from`` below ``to``. Claims on a cycle share a layer (the
-    condensation's); symmetric links order nothing. A claim in ``top`` that bears on nothing is on
-    layer 0, as is any other such claim."""
+    condensation's); symmetric links order nothing. The claims in ``top`` (the thesis and the
+    conclusion) are placed by their links to each other only (the conclusion that supports the thesis
+    sits just under it), not by what else they bear on: the reader starts from them, so a link out
+    of one of them to another claim is the one kind that may point down."""
     import networkx as nx
 
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(claims))
     for lower, prop, upper in links:
-        if not kinds[prop][1] and lower in graph and upper in graph and lower != upper:
+        if not kinds[prop][1] and lower in graph and upper in graph and lower != upper and (lower not in top or upper in top):
             graph.add_edge(upper, lower)
     condensed = nx.condensation(graph)
     depth: dict[int, int] = {}
@@ -141,7 +143,7 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
         bucket[value] = min(bucket.get(value, label), label)
 
     order = {iri: (0 if "thesis" in roles.get(iri, []) else 1, c["position"], iri) for iri, c in claims.items()}
-    layer_of = layers(list(claims), found, kinds)
+    layer_of = layers(list(claims), found, kinds, top=sorted(iri for iri, r in roles.items() if r))
     xy = positions(layer_of, found, order)
 
     nodes, info = [], {}
@@ -231,7 +233,7 @@ def _options() -> dict:
 
 def render_page(store: ox.Store, ontology: list[ox.Quad]) -> bytes:
     """The page's bytes, from the data and the ontology's quads (which name the link kinds)."""
-    return graph_view._render(page_data(store, ontology), graph_view._environment(), graph_view.vis_script(), page="argument")
+    return graph_view._render(page_data(store, ontology), graph_view.environment(), graph_view.vis_script(), page="argument")
 
 
 def render(store: ox.Store, ontology_file: Path = config.ONTOLOGY_DIR / "ontology.ttl") -> bytes:

@@ -88,6 +88,7 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
 
     verified = None
     source_sha = None
+    text = None
     if source_path is None:
         step("WARNING: no source text found: anchors were NOT verified (pass --source PATH)")
     else:
@@ -119,6 +120,7 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
         stats = summary_mod.summarize(data, verified, source_sha)
         step("summarized")
         staging.add(_optional_pages(data, stats, ontology_dir, step))
+        staging.add(_reader_page(data, text, step))
 
         def summary_file(sizes: dict[str, int]) -> dict[str, bytes]:
             stats["artifacts"] = dict(sorted(sizes.items()))
@@ -236,6 +238,21 @@ def _optional_pages(data: ox.Store, stats: dict, ontology_dir: Path, step) -> di
         pages.update(doc_pages)
         step("documented the ontology: " + ", ".join(sorted(doc_pages)))
     return pages
+
+
+def _reader_page(data: ox.Store, text, step) -> dict[str, bytes]:
+    """The annotated reader (essaykg/reader.py): the essay's own words, so only when its text was read."""
+    if text is None:
+        step("reader.html skipped: the essay's text is not available (pass --source PATH)")
+        return {}
+    from . import reader
+
+    try:
+        page = reader.render(data, text.text)
+    except reader.ReaderError as err:
+        raise BuildError(f"the reader cannot be made: {err}") from None
+    step("reader.html: the annotated reader, rendered")
+    return {"reader.html": page}
 
 
 # The graph view lays out and ranks every node it draws (networkx spring layout and betweenness,

@@ -604,7 +604,8 @@ def vis_script() -> str:
     return text
 
 
-def _environment():
+def environment():
+    """The pages' Jinja environment: templates/, autoescaping on, undefined names an error."""
     import jinja2
 
     return jinja2.Environment(
@@ -624,29 +625,43 @@ def _render(data: dict, env, vis: str, page: str = "graph") -> bytes:
     """The page from templates/<page>.html.j2 with <page>.js and <page>.css inlined; its
     Content-Security-Policy allows exactly its own two scripts (by hash), so even markup that
     slipped through could run nothing: no inline handler, no other script."""
+    from markupsafe import Markup
+
+    return render_with_csp(
+        env.get_template(f"{page}.html.j2"), 2,
+        data=data,
+        data_json=json_for_script(data),
+        vis_js=Markup(vis),
+        page_js=template_file(f"{page}.js"),
+        page_css=template_file(f"{page}.css"),
+        vis_version=VIS_VERSION,
+    )
+
+
+def template_file(name: str):
+    """A file from templates/ (a script or a style sheet) as markup to inline in a page."""
+    from markupsafe import Markup
+
+    return Markup((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+def render_with_csp(template, scripts_expected: int, *, data_json: str, **context) -> bytes:
+    """Render ``template`` and fill its Content-Security-Policy with the SHA-256 hash of each of its
+    inline ``<script>`` blocks (it must hold ``{{ script_hashes }}`` once and exactly
+    ``scripts_expected`` of them). ``data_json`` comes from :func:`json_for_script`."""
     import base64
     import hashlib
 
     from markupsafe import Markup
 
-    template = env.get_template(f"{page}.html.j2")
-    inline = lambda name: Markup((TEMPLATES / name).read_text(encoding="utf-8"))  # noqa: E731
-    html = template.render(
-        data=data,
-        data_json=Markup(json_for_script(data)),
-        vis_js=Markup(vis),
-        page_js=inline(f"{page}.js"),
-        page_css=inline(f"{page}.css"),
-        vis_version=VIS_VERSION,
-        script_hashes=Markup(_HASHES),
-    )
+    html = template.render(data_json=Markup(data_json), script_hashes=Markup(_HASHES), **context)
     scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode("ascii") + "'"
         for s in scripts
     )
-    if html.count(_HASHES) != 1 or len(scripts) != 2:
-        raise ValueError("the page template must hold one CSP placeholder and two inline scripts")
+    if html.count(_HASHES) != 1 or len(scripts) != scripts_expected:
+        raise ValueError(f"the page template must hold one CSP placeholder and {scripts_expected} inline scripts")
     return html.replace(_HASHES, hashes).encode("utf-8")
 
 
@@ -665,7 +680,7 @@ def render_pages(store: ox.Store, summary: dict) -> dict[str, bytes]:
             drawn[kind] = drawn.get(kind, 0) + 1
         if {k: v for k, v in expected.items() if v} != drawn:
             raise ValueError(f"the graph view would draw {drawn}, but the summary counts {expected}")
-    env = _environment()
+    env = environment()
     vis = vis_script()
     note = summary.get("view_note") if isinstance(summary, dict) else None
     return {

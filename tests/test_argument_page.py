@@ -28,7 +28,8 @@ TINY = """
 @prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <https://w3id.org/essay-kg/test/graph> {
-  <https://w3id.org/essay-kg/test/essay> ekg:thesis c:thesis ; rdfs:label "A tiny essay" .
+  <https://w3id.org/essay-kg/test/essay> ekg:thesis c:thesis ; ekg:conclusion c:end ; rdfs:label "A tiny essay" .
+  c:end a schema:Claim ; schema:position 7 ; rdfs:label "In the end, only partly" ; ekg:answers c:objection .
   c:thesis a schema:Claim ; schema:position 1 ; rdfs:label "Thesis: the film is timely" .
   c:reason a schema:Claim ; schema:position 2 ; rdfs:label "It saw AI coming" ; ekg:supports c:thesis ;
       ekg:stance ekg:observation ; ekg:evidence a:p2-saw .
@@ -67,9 +68,11 @@ def test_layers_put_each_claim_below_what_it_bears_on(tiny, ontology):
     y = {n["id"][len(C):]: n["y"] for n in data["nodes"]}
     assert layer == {"thesis": 0, "reason": 1, "objection": 2, "nuance": 2,
                      # left and right attack each other: one cycle, condensed into one layer below the thesis
-                     "left": 1, "right": 1}
-    assert y["thesis"] < y["reason"] < y["objection"]
-    assert data["counts"] == {"claims": 6, "links": 6, "layers": 3}
+                     "left": 1, "right": 1,
+                     # the conclusion is on top with the thesis, though it answers a claim two layers down
+                     "end": 0}
+    assert y["thesis"] == y["end"] < y["reason"] < y["objection"]
+    assert data["counts"] == {"claims": 7, "links": 7, "layers": 3}
 
 
 def test_support_attack_and_qualify_are_drawn_differently(tiny, ontology):
@@ -174,7 +177,9 @@ def test_every_claim_is_drawn_once(open_map, essay):
 
 
 def test_supported_claims_are_drawn_above_their_supporters(open_map, essay):
-    links = rows(essay, "SELECT ?a ?b WHERE { ?a ekg:supports|ekg:answers ?b . ?a a schema:Claim . ?b a schema:Claim }")
+    # every link but those out of the thesis and the conclusion, which are drawn on top whatever they bear on
+    links = rows(essay, """SELECT ?a ?b WHERE { ?a ekg:supports|ekg:answers ?b . ?a a schema:Claim . ?b a schema:Claim
+                                                FILTER NOT EXISTS { ?e ekg:thesis|ekg:conclusion ?a } }""")
     thesis = rows(essay, "SELECT ?t WHERE { ?e ekg:thesis ?t }")
     supporters = rows(essay, "SELECT ?a WHERE { ?e ekg:thesis ?t . ?a ekg:supports|ekg:answers ?t }")
     assert links and len(thesis) == 1 and supporters
@@ -183,6 +188,11 @@ def test_supported_claims_are_drawn_above_their_supporters(open_map, essay):
     assert wrong == [], wrong
     for (a,) in supporters:
         assert at[thesis[0][0]][1] < at[a][1], a
+    # the thesis on top, the conclusion (which supports it) on the first layer under it
+    conclusion = rows(essay, "SELECT ?c WHERE { ?e ekg:conclusion ?c }")[0][0]
+    assert all(at[thesis[0][0]][1] <= y + 0.5 for _x, y in at.values())
+    below = sorted({round(y) for _x, y in at.values() if y > at[thesis[0][0]][1] + 0.5})
+    assert round(at[conclusion][1]) == below[0]
     print(f"\n{len(links)} support/answers links, {len(supporters)} claims supporting the thesis")
 
 
