@@ -148,12 +148,12 @@ def entity_names(store) -> list[Name]:
 
 def paragraph_spans(store) -> dict[int, tuple[int, int]]:
     """Paragraph number -> (start, end), from the para: nodes of essay.trig."""
-    query = """
+    query = f"""
     PREFIX oa: <http://www.w3.org/ns/oa#>
     PREFIX schema: <http://schema.org/>
-    SELECT ?number ?start ?end WHERE {
-      ?para a <%sParagraph> ; schema:position ?number ; oa:hasSelector ?s . ?s oa:start ?start ; oa:end ?end .
-    }""" % config.EKG
+    SELECT ?number ?start ?end WHERE {{
+      ?para a <{config.EKG}Paragraph> ; schema:position ?number ; oa:hasSelector ?s . ?s oa:start ?start ; oa:end ?end .
+    }}"""
     return dict(sorted((int(r["number"].value), (int(r["start"].value), int(r["end"].value)))
                        for r in store.query(query, use_default_graph_as_union=True)))
 
@@ -366,8 +366,8 @@ def compute(graph_dir: Path, source_path: Path) -> Result:
 
 
 def undecided_report(undecided: list[Undecided]) -> str:
-    lines = [f"{len(undecided)} undecided mention(s): add a line for each to graph/{SETTLED} "
-             "(paragraph<TAB>start<TAB>exact<TAB>id:entity or -<TAB>reason):"]
+    lines = [(f"{len(undecided)} undecided mention(s): add a line for each to graph/{SETTLED} "
+              "(paragraph<TAB>start<TAB>exact<TAB>id:entity or -<TAB>reason):")]
     for u in undecided:
         lines.append(f"  paragraph {u.paragraph}, offset {u.start}: {u.exact!r} ({u.why}; candidates: "
                      f"{', '.join(map(config.shorten, u.candidates))})\n      …{u.context}…")
@@ -384,12 +384,12 @@ def stale(graph_dir: Path, source_path: Path) -> str | None:
     if current == result.text:
         return None
     if current is None:
-        return f"{OUTPUT} is missing"
+        return f"graph/{OUTPUT} is missing"
     diff = list(difflib.unified_diff(current.splitlines(), result.text.splitlines(), lineterm="", n=0))
     removed = sum(1 for d in diff if d.startswith("-") and not d.startswith("---"))
     added = sum(1 for d in diff if d.startswith("+") and not d.startswith("+++"))
     first = next((d for d in diff if d[:1] in "+-" and d[:3] not in ("---", "+++")), "")
-    return f"{OUTPUT} is out of date: {removed} line(s) would go, {added} would come (first: {first[:100]})"
+    return f"graph/{OUTPUT} is out of date: {removed} line(s) would go, {added} would come (first: {first[:100]})"
 
 
 # ---------------------------------------------------------------- the command
@@ -399,7 +399,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = RULES
     parser.add_argument("--source", type=Path, default=config.DEFAULT_SOURCE, help="the essay's text file")
     parser.add_argument("--check", action="store_true",
-                        help=f"write nothing; exit 1 if {OUTPUT} is not what the command would write")
+                        help=f"write nothing; exit 1 if graph/{OUTPUT} is not what the command would write")
     parser.add_argument("--graph-dir", type=Path, default=config.GRAPH_DIR, help=argparse.SUPPRESS)
 
 
@@ -421,7 +421,7 @@ def run(args: argparse.Namespace) -> int:
             if problem:
                 print(f"error: {problem}\nrun `python build.py mentions` to rewrite it", file=sys.stderr)
                 return 1
-            print(f"{OUTPUT} is current")
+            print(f"graph/{OUTPUT} is current")
             return 0
         result = compute(args.graph_dir, args.source)
     except OSError as err:
