@@ -70,7 +70,14 @@ def locate(source: SourceText, exact: str, occurrence: int = 1) -> Located:
         start = source.text.find(exact, start + 1)
         if start < 0:
             raise AnchorError(f"quote not found in {source.path.name} (occurrence {occurrence}): {exact!r}")
-    end = start + len(exact)
+    return locate_at(source, start, start + len(exact))
+
+
+def locate_at(source: SourceText, start: int, end: int) -> Located:
+    """The quote at [start, end), with the same prefix and suffix rules as :func:`locate`."""
+    exact = source.text[start:end]
+    if not exact or start < 0:
+        raise AnchorError(f"no text at [{start}, {end}) in {source.path.name}")
     paragraph = source.paragraph_of(start, end)
     if not paragraph:
         raise AnchorError(f"quote spans a paragraph break: {exact!r}")

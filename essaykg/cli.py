@@ -30,6 +30,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "code points, end exclusive). Paste it into graph/essays/her-2023/anchors.trig; never type "
         "offsets by hand.",
     ),
+    "mentions": (
+        "essaykg.mentions",
+        "write every mention of an entity's name in the essay as a Web Annotation (mentions.trig)",
+        "Find each occurrence of an entity's name or alias in the essay's 28 paragraphs, by the rules "
+        "below, and write it to graph/essays/her-2023/mentions.trig as an oa:Annotation whose body is "
+        "the entity and whose target is an anchor (TextQuoteSelector + TextPositionSelector). Cases the "
+        "rules cannot decide are settled by hand in mentions-settled.tsv; with --check, write nothing "
+        "and exit 1 if the file is out of date.",
+    ),
     "query": (
         "essaykg.query",
         "ask the graph a SPARQL query (text or a .rq file); --list shows the saved questions",

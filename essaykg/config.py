@@ -56,6 +56,7 @@ PREFIXES: dict[str, str] = {
     "fact": ESSAY_BASE + "fact/",
     "anchor": ESSAY_BASE + "anchor/",
     "selector": ESSAY_BASE + "selector/",
+    "mention": ESSAY_BASE + "mention/",
     "para": ESSAY_BASE + "paragraph/",
     "hg": ESSAY_BASE + "graph/",
     "schema": "http://schema.org/",

@@ -64,9 +64,11 @@ def parse_file(path: Path, fmt: ox.RdfFormat, into: ox.Store | None = None) -> l
 def load_graph_dir(graph_dir: Path = config.GRAPH_DIR) -> tuple[ox.Store, list[Path]]:
     """A store of all quads of ``graph/``; a triple outside a named graph is an error."""
     files = sorted(graph_dir.rglob("*.trig"))
-    stray = sorted(p for p in graph_dir.rglob("*") if p.is_file() and p.suffix not in {".trig", ".md"})
+    # mentions-settled.tsv: the hand-settled mentions that `python build.py mentions` reads
+    stray = sorted(p for p in graph_dir.rglob("*") if p.is_file() and p.suffix not in {".trig", ".md"}
+                   and p.name != "mentions-settled.tsv")
     if stray:
-        raise LoadError(f"{_rel(stray[0])}: graph/ holds only .trig files (and README.md)")
+        raise LoadError(f"{_rel(stray[0])}: graph/ holds only .trig files (and README.md, mentions-settled.tsv)")
     store = ox.Store()
     for path in files:
         parse_file(path, ox.RdfFormat.TRIG, into=store)

@@ -102,6 +102,8 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
         verified, source_sha = report.verified, text.sha256
         step(f"verified {report.verified} anchors against {source_path.name} "
              f"(paragraphs with anchors: {len(report.paragraphs_covered)}/{report.paragraphs_total})")
+        _check_mentions(graph_dir, source_path)
+        step("mentions: graph/essays/her-2023/mentions.trig is what `python build.py mentions` writes")
 
     problems = _run_checks(data, sources, checks)
     if problems:
@@ -129,6 +131,24 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
         staging.commit(then=summary_file)
     step(f"wrote {len(stats['artifacts']) + 1} files to {out_dir}")
     return stats
+
+
+def _check_mentions(graph_dir: Path, source_path: Path) -> None:
+    """mentions.trig must be what `python build.py mentions` writes from the names and the text.
+    Checked for the project's graph/ and for any graph folder that has the file (a synthetic corpus
+    for benchmarks has none)."""
+    from . import mentions
+    from .load import LoadError
+
+    if graph_dir.resolve() != config.GRAPH_DIR.resolve() and not (graph_dir / mentions.OUTPUT).is_file():
+        return
+    try:
+        problem = mentions.stale(graph_dir, source_path)
+    except (mentions.MentionError, LoadError) as err:
+        problem = str(err)
+    if problem:
+        raise BuildError(f"the mentions are not current: {problem}\n"
+                         "run `python build.py mentions` to rewrite graph/essays/her-2023/mentions.trig")
 
 
 def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode]) -> dict:

@@ -26,8 +26,8 @@ def test_each_command_has_its_own_help(command, capsys):
 def test_no_command_means_build(tmp_path, capsys, source_path):
     assert main(["--quiet", "--out", str(tmp_path)]) == 0
     line = capsys.readouterr().out.strip()
-    assert line == ("built 2698 triples in 23 graphs (17 claim graphs): 36 entities, 23 themes, 42 claims, "
-                    "15 quotations; 94/94 anchors verified; paragraphs covered 28/28")
+    assert line == ("built 4252 triples in 24 graphs (17 claim graphs): 36 entities, 23 themes, 42 claims, "
+                    "15 quotations; 191/191 anchors verified; paragraphs covered 28/28")
     assert (tmp_path / "essay-kg.trig").is_file()
 
 

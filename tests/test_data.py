@@ -34,7 +34,7 @@ def test_summary_matches_golden(built):
 def test_headline_counts(built):
     s = built.summary
     assert (s["claims"], s["quotations"], s["themes"], s["entities"]) == (42, 15, 23, 36)
-    assert (s["anchors_verified"], s["paragraphs_covered"], s["paragraphs"]) == (94, 28, 28)
+    assert (s["anchors_verified"], s["paragraphs_covered"], s["paragraphs"]) == (191, 28, 28)
     assert s["claim_graphs"] == 17
 
 

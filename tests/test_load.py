@@ -34,11 +34,19 @@ def test_only_trig_files_in_graph_dir(tmp_path):
         load.load_graph_dir(tmp_path)
 
 
+def test_the_settle_file_of_mentions_is_the_one_other_file_allowed(tmp_path):
+    (tmp_path / "mentions-settled.tsv").write_text("")
+    assert len(load.load_graph_dir(tmp_path)[0]) == 0
+    (tmp_path / "other.tsv").write_text("")
+    with pytest.raises(load.LoadError, match="other.tsv: graph/ holds only .trig files"):
+        load.load_graph_dir(tmp_path)
+
+
 def test_real_sources_load():
     sources = load.load_sources()
     names = sorted(p.name for p in sources.files)
     assert names == ["anchors.trig", "claims.trig", "entities.trig", "essay.trig", "external-terms.ttl",
-                     "film-facts.trig", "ontology.ttl", "quotations.trig", "shapes.ttl", "themes.trig"]
+                     "film-facts.trig", "mentions.trig", "ontology.ttl", "quotations.trig", "shapes.ttl", "themes.trig"]
     assert all(q.graph_name == load.ONTOLOGY_GRAPH for q in sources.ontology)
 
 
