@@ -253,7 +253,7 @@ def _essay(resources: dict[str, page.Resource]) -> tuple[str, str]:
 
     parts = []
     authors = [name(a) for a in essay.objects(SCHEMA + "author")]
-    parts.append("by " + ", ".join(authors) if authors else "author not recorded in the graph")
+    parts.append("by " + ", ".join(authors) if authors else "byline not known")
     parts += [name(p) for p in essay.objects(SCHEMA + "publisher")]
     date = essay.literal(SCHEMA + "datePublished")
     if date:
