@@ -1,7 +1,8 @@
 """The command line: `python build.py [COMMAND] [options]`.
 
 Each subcommand lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``;
-modules are imported only when their command runs, so `--help` and small commands start fast.
+those modules import their heavy libraries inside functions, so `--help` and small commands start
+fast. Installed (``pip install .``), the same command line is the ``essaykg`` command.
 Exit codes: 0 success, 1 the data or the input is wrong (a report says what), 2 usage error,
 3 the environment is wrong (a file cannot be written, a port is taken).
 """
@@ -10,11 +11,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 # name -> (module, one-line help, longer description)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": (
-        "essaykg.pipeline",
+        "essaykg.build.pipeline",
         "build every artifact into output/ (the default command)",
         "Load the ontology and graph/, verify every quote against the essay's text, validate with "
         "SHACL and the quality checks in ontology/checks/, then write Turtle, TriG, N-Quads, "
@@ -23,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "artifacts as they were.",
     ),
     "anchor": (
-        "essaykg.anchor_cli",
+        "essaykg.build.anchor_command",
         "print the Web Annotation selectors for a quote of the essay",
         "Find a quote in the essay's text and print the TriG for an evidence anchor: a "
         "TextQuoteSelector (exact, prefix, suffix) and a TextPositionSelector (start, end in Unicode "
@@ -31,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "offsets by hand.",
     ),
     "mentions": (
-        "essaykg.mentions",
+        "essaykg.build.mentions",
         "write every mention of an entity's name in the essay as a Web Annotation (mentions.trig)",
         "Find each occurrence of an entity's name or alias in the essay's 28 paragraphs, by the rules "
         "below, and write it to graph/essays/her-2023/mentions.trig as an oa:Annotation whose body is "
@@ -40,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "and exit 1 if the file is out of date.",
     ),
     "query": (
-        "essaykg.query",
+        "essaykg.query.command",
         "ask the graph a SPARQL query (text or a .rq file); --list shows the saved questions",
         "Run a SPARQL query over all graphs (the default graph is their union; named claim graphs "
         "are reachable with GRAPH). Results as a table, CSV, TSV or SPARQL JSON; CONSTRUCT and "
@@ -55,28 +57,28 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "that have no network, each under a time limit; see SECURITY.md.",
     ),
     "publish": (
-        "essaykg.publish",
+        "essaykg.build.publish",
         "upload every graph to a SPARQL 1.1 Graph Store Protocol server",
         "Replace each named graph on a triple store with the built one, using the SPARQL 1.1 Graph "
         "Store HTTP Protocol, then read each back to compare. Tested against the Oxigraph server and "
         "Virtuoso open source 7 (HTTP Digest); the password is read from $ESSAYKG_PUBLISH_PASSWORD.",
     ),
     "bench": (
-        "essaykg.bench",
+        "benchmarks.bench",
         "measure build, query, endpoint and scale performance; print a table, write JSON",
         "Benchmarks with medians of repeated runs and ratios against rdflib and the Oxigraph server.",
     ),
 }
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = "python build.py") -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="python build.py",
+        prog=prog,
         description=(
             "Build, check, query and serve the knowledge graph of the essay 'Is the Cure to Male "
             "Loneliness ... Her?' (The Dispatch, December 2023). With no command, runs `build`."
         ),
-        epilog="Run `python build.py COMMAND --help` for a command's options.",
+        epilog=f"Run `{prog} COMMAND --help` for a command's options.",
     )
     subs = top.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, short, long) in COMMANDS.items():
@@ -85,9 +87,10 @@ def parser() -> argparse.ArgumentParser:
         try:
             importlib.import_module(module).add_arguments(sub)
         except ModuleNotFoundError as err:
-            if err.name != module:
+            # The benchmarks live beside the package, in a checkout, and are not installed with it.
+            if not module.startswith("benchmarks.") or err.name not in {"benchmarks", module}:
                 raise
-            sub.set_defaults(_missing=True)
+            sub.set_defaults(_checkout_only=True)
     return top
 
 
@@ -95,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in {"-h", "--help"}):
         argv.insert(0, "build")
-    args = parser().parse_args(argv)
-    if getattr(args, "_missing", False):
-        print(f"error: the '{args.command}' command is not available in this version", file=sys.stderr)
+    prog = "essaykg" if Path(sys.argv[0]).name == "essaykg" else "python build.py"
+    args = parser(prog).parse_args(argv)
+    if getattr(args, "_checkout_only", False):
+        print(f"error: '{args.command}' runs from a checkout of the project (python build.py {args.command}): "
+              "its code, benchmarks/, is not part of the installed package", file=sys.stderr)
         return 2
     return importlib.import_module(args._module).run(args)

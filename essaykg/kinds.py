@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-SCHEMA = "http://schema.org/"
-EKG = "https://w3id.org/essay-kg/ontology#"
+from essaykg.namespaces import EKG, SCHEMA
 
 # (kind, label shown in the legend, classes that make it)
 KINDS: list[tuple[str, str, tuple[str, ...]]] = [

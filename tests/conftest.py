@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from essaykg import config as kg_config
-from essaykg import pipeline
+from essaykg.build import pipeline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from essaykg import anchors, anchor_cli, config
-from essaykg.load import load_sources, store_of
+from essaykg import namespaces
+from essaykg.build import anchor_command as anchor_cli
+from essaykg.build import anchors
+from essaykg.build.load import load_sources, store_of
 
-PREFIXES = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in config.PREFIXES.items())
+PREFIXES = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in namespaces.PREFIXES.items())
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 The CLI exits 0 even on bad syntax, so the test reads what it exports (``argdown json``) and compares
 it with the graph: one statement per claim, one relation per argument link, of the kind the ontology
 gives that link (``ekg:argdownRelation``). The expectations come from SPARQL over the sources, not
-from essaykg/argdown.py.
+from essaykg/view/argdown.py.
 """
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from essaykg import argdown, config
-from essaykg.load import load_sources, store_of
+from essaykg import config, namespaces
+from essaykg.build.load import load_sources, store_of
+from essaykg.view import argdown
 
 CLI = config.ROOT / "node_modules" / ".bin" / "argdown"
-P = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in config.PREFIXES.items())
+P = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in namespaces.PREFIXES.items())
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +121,8 @@ def test_every_argument_link_kind_has_an_argdown_relation():
 
 def test_a_link_kind_without_an_argdown_relation_is_an_error():
     ontology = load_sources().ontology
-    relation = ox.NamedNode(config.EKG + "argdownRelation")
-    answers = ox.NamedNode(config.EKG + "answers")
+    relation = ox.NamedNode(namespaces.EKG + "argdownRelation")
+    answers = ox.NamedNode(namespaces.EKG + "answers")
     stripped = [q for q in ontology if not (q.subject == answers and q.predicate == relation)]
     with pytest.raises(argdown.ArgdownError, match="ekg:answers is an argument link with no ekg:argdownRelation"):
         argdown.link_kinds(stripped)

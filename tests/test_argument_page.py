@@ -1,4 +1,4 @@
-"""output/argument.html, the argument map (essaykg/argument_map.py).
+"""output/argument.html, the argument map (essaykg/view/argument_map.py).
 
 The unit tests lay out a tiny hand-made argument; the browser tests open the real build's page in
 Debian's Chromium at 1280x800 and compare what it draws with SPARQL over the built data (never with
@@ -13,9 +13,10 @@ import pyoxigraph as ox
 import pytest
 from test_graph_page import WATCH, browser, wait_until  # noqa: F401 (browser is a fixture)
 
-from essaykg import argument_map, config
+from essaykg import config, namespaces
+from essaykg.view import argument_map
 
-P = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in config.PREFIXES.items())
+P = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in namespaces.PREFIXES.items())
 C = "https://w3id.org/essay-kg/test/claim/"
 VIEWPORT = {"width": 1280, "height": 800}
 
@@ -54,7 +55,7 @@ def tiny() -> ox.Store:
 
 @pytest.fixture(scope="module")
 def ontology() -> list[ox.Quad]:
-    from essaykg.load import parse_file
+    from essaykg.build.load import parse_file
 
     return parse_file(config.ONTOLOGY_DIR / "ontology.ttl", ox.RdfFormat.TURTLE)
 

@@ -2,7 +2,6 @@
 corpus, and the rewrites it measures beside the originals. Nothing here times anything."""
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -14,9 +13,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from essaykg import bench, config, export, pipeline, sparql, synth, validate
+from benchmarks import bench, synth
+from essaykg import config, namespaces
+from essaykg.build import pipeline, validate
+from essaykg.build.load import load_graph_dir, load_sources, store_of
 from essaykg.cli import main
-from essaykg.load import LoadError, load_graph_dir, load_sources, store_of
+from essaykg.query import sparql
+from essaykg.view import shown
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 
@@ -71,10 +74,10 @@ def test_step_log_is_parsed_into_phases():
 def test_profile_summary_names_the_parts():
     rows = [
         {"function": "main", "file": "/x/essaykg/cli.py", "line": 1, "calls": 1, "own": 0.01, "cumulative": 4.0},
-        {"function": "shacl", "file": "/x/essaykg/validate.py", "line": 2, "calls": 1, "own": 0.1, "cumulative": 1.2},
-        {"function": "trig", "file": "/x/essaykg/export.py", "line": 3, "calls": 1, "own": 0.1, "cumulative": 0.2},
-        {"function": "jsonld", "file": "/x/essaykg/export.py", "line": 4, "calls": 1, "own": 0.2, "cumulative": 0.3},
-        {"function": "render_pages", "file": "/x/essaykg/render.py", "line": 5, "calls": 1, "own": 0.0,
+        {"function": "shacl", "file": "/x/essaykg/build/validate.py", "line": 2, "calls": 1, "own": 0.1, "cumulative": 1.2},
+        {"function": "trig", "file": "/x/essaykg/build/export.py", "line": 3, "calls": 1, "own": 0.1, "cumulative": 0.2},
+        {"function": "jsonld", "file": "/x/essaykg/build/export.py", "line": 4, "calls": 1, "own": 0.2, "cumulative": 0.3},
+        {"function": "render_pages", "file": "/x/essaykg/view/graph_page.py", "line": 5, "calls": 1, "own": 0.0,
          "cumulative": 1.5},
     ]
     summary = bench.summarize_profile(rows)
@@ -271,7 +274,7 @@ def test_synthetic_corpus_builds_with_the_real_pipeline(tmp_path):
     # the other SHACL engine agrees that it conforms
     sources = load_sources(corpus.graph_dir)
     store = store_of(sources.data)
-    graphs = [g for g in store.named_graphs() if not g.value.startswith(config.PREFIXES["assertion"])]
+    graphs = [g for g in store.named_graphs() if not g.value.startswith(namespaces.PREFIXES["assertion"])]
     assert validate.shacl_sparql(store, graphs, sources.shapes) == []
 
 
@@ -285,7 +288,7 @@ def test_a_synthetic_text_that_does_not_match_fails_the_build(tmp_path):
 def test_large_graphs_validate_with_sparql_and_draw_a_filtered_view(tmp_path, monkeypatch):
     """The switches the scale benchmark relies on, at a small size: lower the thresholds."""
     monkeypatch.setattr(validate, "PYSHACL_LIMIT", 100)
-    monkeypatch.setattr(pipeline, "VIEW_NODES", 30)
+    monkeypatch.setattr(shown, "VIEW_NODES", 30)
     corpus = synth.generate(1_500, tmp_path / "corpus", seed=5)
     lines = []
     stats = pipeline.build(corpus.source, tmp_path / "out", graph_dir=corpus.graph_dir, log=lines.append)
@@ -294,7 +297,7 @@ def test_large_graphs_validate_with_sparql_and_draw_a_filtered_view(tmp_path, mo
     assert "a filtered view" in rendered and f"of {stats['nodes']} nodes" in rendered
     page = (tmp_path / "out" / "graph.html").read_text(encoding="utf-8")
     assert "claim/c0" in page  # the first claims are drawn
-    assert f'<p id="view-note" class="status">Showing part of the graph: a filtered view: ' in page
+    assert '<p id="view-note" class="status">Showing part of the graph: a filtered view: ' in page
     assert f"of {stats['nodes']} nodes; the view draws at most 30." in page
 
 
@@ -323,7 +326,7 @@ def test_check_rewrites_find_the_same_rows_as_the_originals():
     ontology = load_sources().ontology
     stores = [store_of(load_sources().data, ontology)]
     for case in ("quotation-text-mismatch.trig", "theme-unused.trig"):
-        extra = list(ox.parse(path=str(BROKEN / case), format=ox.RdfFormat.TRIG, base_iri=config.BASE))
+        extra = list(ox.parse(path=str(BROKEN / case), format=ox.RdfFormat.TRIG, base_iri=namespaces.BASE))
         stores.append(store_of(load_sources().data, extra, ontology))
     stores += [store_of(quads, ontology) for quads in _mutated_corpora()]
     found_rows = 0

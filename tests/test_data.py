@@ -8,11 +8,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from essaykg import config
-from essaykg.load import load_sources, store_of
+from essaykg import namespaces
+from essaykg.build.load import load_sources, store_of
 
 GOLDEN = Path(__file__).parent / "golden" / "summary.json"
-P = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in config.PREFIXES.items())
+P = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in namespaces.PREFIXES.items())
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +98,8 @@ def test_every_film_fact_has_its_own_passage(store):
 
 
 def test_symmetric_links_answer_both_ways(store):
-    assert rows(store, "SELECT ?x WHERE { id:catherine ekg:divorcing ?x }") == [(config.PREFIXES["id"] + "theodore-twombly",)]
-    assert rows(store, "SELECT ?x WHERE { id:theodore-twombly ekg:divorcing ?x }") == [(config.PREFIXES["id"] + "catherine",)]
+    assert rows(store, "SELECT ?x WHERE { id:catherine ekg:divorcing ?x }") == [(namespaces.PREFIXES["id"] + "theodore-twombly",)]
+    assert rows(store, "SELECT ?x WHERE { id:theodore-twombly ekg:divorcing ?x }") == [(namespaces.PREFIXES["id"] + "catherine",)]
     assert rows(store, """SELECT (COUNT(*) AS ?n) WHERE { ?a ekg:contrastsWith ?b FILTER NOT EXISTS { ?b ekg:contrastsWith ?a } }""") == [("0",)]
     assert rows(store, """SELECT (COUNT(*) AS ?n) WHERE { ?a skos:related ?b FILTER NOT EXISTS { ?b skos:related ?a } }""") == [("0",)]
 
@@ -123,10 +123,10 @@ def test_outside_knowledge_stays_out_of_the_essays_graphs(store):
         assert rows(store, f"SELECT ?g WHERE {{ GRAPH ?g {{ {{ {outside} ?p ?o }} UNION {{ ?s ?p {outside} }} }} {essay_graphs} }}") == [], outside
     assert rows(store, f"""SELECT ?g ?p WHERE {{ GRAPH ?g {{ her:essay ?p ?o }} {essay_graphs}
         FILTER(?p IN (schema:headline, schema:url, schema:datePublished, schema:publisher)) }}""") == []
-    assert rows(store, "SELECT ?g WHERE { GRAPH ?g { ?e schema:sameAs ?wd } } GROUP BY ?g") == [(config.PREFIXES["kg"] + "wikidata-links",)]
+    assert rows(store, "SELECT ?g WHERE { GRAPH ?g { ?e schema:sameAs ?wd } } GROUP BY ?g") == [(namespaces.PREFIXES["kg"] + "wikidata-links",)]
     derived = rows(store, "SELECT ?g ?origin WHERE { VALUES ?g { hg:source-notes kg:wikidata-links } ?g prov:wasDerivedFrom ?origin }")
-    assert derived == [(config.PREFIXES["hg"] + "source-notes", config.PREFIXES["her"] + "source-notes"),
-                       (config.PREFIXES["kg"] + "wikidata-links", config.PREFIXES["her"] + "wikidata-list")]
+    assert derived == [(namespaces.PREFIXES["hg"] + "source-notes", namespaces.PREFIXES["her"] + "source-notes"),
+                       (namespaces.PREFIXES["kg"] + "wikidata-links", namespaces.PREFIXES["her"] + "wikidata-list")]
 
 
 def test_claims_have_theme_evidence_and_stance(store):

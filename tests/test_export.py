@@ -13,7 +13,8 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from essaykg import config, export, pipeline
+from essaykg import config, namespaces
+from essaykg.build import export, pipeline
 
 DATA_FILES = ["essay-kg.jsonld", "essay-kg.nq", "essay-kg.nt", "essay-kg.trig", "essay-kg.ttl",
               "ontology.ttl", "shapes.ttl", "summary.json"]
@@ -74,12 +75,12 @@ def test_turtle_and_ntriples_are_the_merged_default_view(built):
     turtle = rdflib.Graph().parse(built.out_dir / "essay-kg.ttl", format="turtle")
     ntriples = rdflib.Graph().parse(built.out_dir / "essay-kg.nt", format="nt")
     assert isomorphic(turtle, ntriples)
-    assertion = config.PREFIXES["assertion"]
+    assertion = namespaces.PREFIXES["assertion"]
     expected = sum(n for g, n in built.summary["graphs"].items() if not g.startswith(assertion))
     assert len(ntriples) == expected
     # The claims' assertions are not facts: they stay out of the merged view.
-    film = rdflib.URIRef(config.BASE + "id/her-film")
-    treats = rdflib.URIRef(config.EKG + "treatsAsEssential")
+    film = rdflib.URIRef(namespaces.BASE + "id/her-film")
+    treats = rdflib.URIRef(namespaces.EKG + "treatsAsEssential")
     assert (film, treats, None) not in ntriples
 
 
@@ -196,22 +197,25 @@ def test_cli_reports_write_failure_with_exit_code_3(tmp_path, capsys):
 
 _LARGE_BUILD = """
 import sys
-from essaykg import export, pipeline, validate
+from essaykg.build import export
+from essaykg.build import pipeline
+from essaykg.build import validate
+from essaykg.view import shown
 from essaykg.cli import main
 export.SORTED_LIMIT = validate.PYSHACL_LIMIT = 100   # the large-graph paths, on a small corpus
-pipeline.VIEW_NODES = 40
+shown.VIEW_NODES = 40
 sys.exit(main(sys.argv[1:]))
 """
 
 
 def _quads(path: Path, fmt: ox.RdfFormat) -> set[ox.Quad]:
-    return set(ox.parse(path=path, format=fmt, base_iri=config.BASE))
+    return set(ox.parse(path=path, format=fmt, base_iri=namespaces.BASE))
 
 
 def test_large_graphs_are_written_by_oxigraph_with_the_same_graph_and_bytes_every_time(tmp_path):
     """Above export.SORTED_LIMIT the five RDF files come from the store, unsorted: they must hold
     what the sorted files hold, and be the same bytes on every build."""
-    from essaykg import synth
+    from benchmarks import synth
 
     corpus = synth.generate(3_000, tmp_path / "corpus", seed=8)
     args = ["build", "--quiet", "--graph-dir", str(corpus.graph_dir), "--source", str(corpus.source)]

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from _sparql_support import make_fixture_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _sparql_support import make_fixture_data
-from essaykg import config, export, load, pipeline, serve, synth, validate
-from essaykg.load import LoadError, store_of
+from benchmarks import synth
+from essaykg import config, namespaces, serve
+from essaykg.build import export, load, pipeline, validate
+from essaykg.build.load import LoadError, store_of
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -271,7 +273,7 @@ def test_shapes_as_sparql_agree_with_pyshacl(edits):
             quads.append(ox.Quad(q.subject, q.predicate, CORPUS_QUADS[j].object, q.graph_name))
     plain = validate.shacl(pipeline._data_graph_triples(quads), SHAPES)
     store = store_of(quads)
-    graphs = [g for g in store.named_graphs() if not g.value.startswith(config.PREFIXES["assertion"])]
+    graphs = [g for g in store.named_graphs() if not g.value.startswith(namespaces.PREFIXES["assertion"])]
     fast = validate.shacl_sparql(store, graphs, SHAPES)
     key = lambda problems: sorted((p.node, p.path, p.rule) for p in problems)  # noqa: E731
     assert key(fast) == key(plain)

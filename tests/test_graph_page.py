@@ -14,11 +14,19 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from test_render import (
+    FIXTURE,
+    XSS_LABEL,
+    expected_edges,
+    expected_theme_members,
+    load_store,
+    query,
+    summary_of,
+)
 
-from essaykg import config, render
+from essaykg import config
 from essaykg.kinds import kinds_in
-
-from test_render import FIXTURE, XSS_LABEL, expected_edges, expected_theme_members, load_store, query, summary_of
+from essaykg.view import graph_page as render
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

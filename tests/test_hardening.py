@@ -23,9 +23,10 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from _sparql_support import RUNAWAY, make_fixture_data
-from essaykg import bench, config, serve
+
+from benchmarks import bench
+from essaykg import config, serve
 from essaykg.cli import main
 
 GOOD = "SELECT ?label WHERE { <https://w3id.org/essay-kg/id/samantha> <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
@@ -85,7 +86,7 @@ def test_many_clients_for_a_bounded_time(fixture_data):
 
 
 def _worker_pids() -> list[int]:
-    """Query worker processes started by this process (python -m essaykg.worker ...)."""
+    """Query worker processes started by this process (python -m essaykg.query.worker ...)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -95,7 +96,7 @@ def _worker_pids() -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == os.getpid() and b"essaykg.worker" in cmdline:
+        if ppid == os.getpid() and b"essaykg.query.worker" in cmdline:
             pids.append(int(entry.name))
     return pids
 
@@ -298,7 +299,7 @@ def test_ctrl_c_leaves_no_half_written_artifact(after, delay, built, tmp_path, s
 def test_ctrl_c_while_oxigraph_writes_a_large_graph_on_threads(tmp_path):
     """Above export.SORTED_LIMIT the RDF files are written on threads while the pages are made:
     an interrupt then waits for those writers, removes their files and replaces nothing."""
-    from essaykg import synth
+    from benchmarks import synth
 
     _case("ctrl-c")
     corpus = synth.generate(4_000, tmp_path / "corpus", seed=9)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from essaykg import load
+from essaykg.build import load
 
 
 def test_syntax_error_names_file_line_and_column(tmp_path):

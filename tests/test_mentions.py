@@ -7,10 +7,11 @@ import shutil
 import pyoxigraph as ox
 import pytest
 
-from essaykg import anchors, cli, config, mentions, pipeline, validate
-from essaykg.load import load_sources, store_of
+from essaykg import cli, config, namespaces
+from essaykg.build import anchors, mentions, pipeline, validate
+from essaykg.build.load import load_sources, store_of
 
-ID = config.PREFIXES["id"]
+ID = namespaces.PREFIXES["id"]
 SAMANTHA, THEODORE, HER = ID + "samantha", ID + "theodore-twombly", ID + "her-film"
 REAL_FILE = config.GRAPH_DIR / mentions.OUTPUT
 SETTLE_FILE = config.GRAPH_DIR / mentions.SETTLED
@@ -252,12 +253,12 @@ def test_each_mention_s_exact_text_is_a_name_of_its_entity_or_settled_by_hand():
     for iri, body, exact, start in got:
         assert exact in known[body] or settled.get((start, exact)) == body, (iri, exact)
         local = body.rsplit("/", 1)[1]
-        assert re.fullmatch(rf"{re.escape(config.PREFIXES['mention'])}p\d+-{re.escape(local)}-\d+", iri), iri
+        assert re.fullmatch(rf"{re.escape(namespaces.PREFIXES['mention'])}p\d+-{re.escape(local)}-\d+", iri), iri
 
 
 def test_verify_checks_mention_anchors_too(source_path):
     store = store_of(load_sources().data)
-    start = ox.NamedNode(config.PREFIXES["selector"] + "p3-mention-samantha-1-position")
+    start = ox.NamedNode(namespaces.PREFIXES["selector"] + "p3-mention-samantha-1-position")
     pred = ox.NamedNode("http://www.w3.org/ns/oa#start")
     [quad] = list(store.quads_for_pattern(start, pred, None))
     store.remove(quad)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from essaykg import config
-from essaykg.load import ONTOLOGY_GRAPH, load_sources, store_of
+from essaykg import namespaces
+from essaykg.build.load import ONTOLOGY_GRAPH, load_sources, store_of
 
 OWL = "http://www.w3.org/2002/07/owl#"
 
@@ -17,12 +17,12 @@ def test_ontology_has_iri_version_label_and_comment():
     store = _store()
     rows = list(store.query(f"""
         SELECT ?version ?info ?label ?comment WHERE {{ GRAPH <{ONTOLOGY_GRAPH.value}> {{
-          <{config.ONTOLOGY_IRI}> a <{OWL}Ontology> ; <{OWL}versionIRI> ?version ; <{OWL}versionInfo> ?info ;
+          <{namespaces.ONTOLOGY_IRI}> a <{OWL}Ontology> ; <{OWL}versionIRI> ?version ; <{OWL}versionInfo> ?info ;
           <http://www.w3.org/2000/01/rdf-schema#label> ?label ; <http://www.w3.org/2000/01/rdf-schema#comment> ?comment }} }}"""))
     assert len(rows) == 1
     row = rows[0]
     # The version is stated once (versionInfo); the version IRI must agree with it.
-    assert row["version"].value == f"{config.ONTOLOGY_IRI}/{row['info'].value}"
+    assert row["version"].value == f"{namespaces.ONTOLOGY_IRI}/{row['info'].value}"
 
 
 def test_no_owl_imports_anywhere():
@@ -32,7 +32,7 @@ def test_no_owl_imports_anywhere():
 def test_minted_terms_are_documented():
     minted = {}
     for quad in _store().quads_for_pattern(None, None, None, None):
-        if quad.subject.value.startswith(config.EKG):
+        if quad.subject.value.startswith(namespaces.EKG):
             minted.setdefault(quad.subject.value, set()).add(quad.predicate.value)
     assert len(minted) >= 25
     for term, predicates in minted.items():

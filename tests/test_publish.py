@@ -22,9 +22,17 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pyoxigraph as ox
 import pytest
+from _sparql_support import (
+    SAVED_QUESTIONS,
+    VIRTUOSO_USER,
+    free_port,
+    oxigraph_server,
+    virtuoso_server,
+)
 
-from _sparql_support import SAVED_QUESTIONS, VIRTUOSO_USER, free_port, oxigraph_server, virtuoso_server
-from essaykg import cli, config, publish, sparql
+from essaykg import cli, config
+from essaykg.build import publish
+from essaykg.query import sparql
 
 ESSAY_KG = "https://w3id.org/essay-kg/"
 

@@ -8,9 +8,10 @@ as multisets.
 from __future__ import annotations
 
 import pytest
-
 from _sparql_support import SAVED_QUESTIONS
-from essaykg import cli, sparql
+
+from essaykg import cli
+from essaykg.query import sparql
 
 SAVED = sparql.saved_queries()
 
@@ -91,7 +92,7 @@ def test_expected_answers_agree_with_the_essay(name):
 
 
 def test_saved_questions_by_short_name_and_a_clear_miss(capsys):
-    from essaykg import sparql
+    from essaykg.query import sparql
 
     assert sparql.find_saved("theme-tree").name == "05-theme-tree"
     assert sparql.find_saved("5").name == sparql.find_saved("05-theme-tree").name

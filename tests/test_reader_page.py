@@ -2,7 +2,7 @@
 choice to make it only with the essay's text, and the page in Chromium.
 
 Expectations come from the data by SPARQL or from the text with plain string methods, not from
-essaykg.reader. A small hand-made essay (HANDMADE below) holds what the real data does not yet:
+essaykg.view.reader. A small hand-made essay (HANDMADE below) holds what the real data does not yet:
 entity mentions (the oa:Annotation model), anchors that cross, an anchor of two kinds, markup-like
 text, a character outside the Basic Multilingual Plane, and a line after the essay.
 """
@@ -21,8 +21,10 @@ import pytest
 from test_graph_page import VIEWPORT, WATCH, browser, wait_until  # noqa: F401  (browser is a fixture)
 from test_render import load_store, query
 
-from essaykg import config, pipeline, reader
-from essaykg.reader import Piece
+from essaykg import config, namespaces
+from essaykg.build import pipeline
+from essaykg.view import reader
+from essaykg.view.reader import Piece
 
 # ---------------------------------------------------------------------------- the hand-made essay
 
@@ -65,7 +67,7 @@ def _handmade_trig() -> str:
         paragraphs.append(f"""
     para:{number} a ekg:Paragraph ; schema:position {number} ; oa:hasSelector selector:paragraph-{number} .
     selector:paragraph-{number} a oa:TextPositionSelector ; oa:start {start} ; oa:end {end} .""")
-    return "\n".join(f"@prefix {p}: <{iri}> ." for p, iri in config.PREFIXES.items()) + f"""
+    return "\n".join(f"@prefix {p}: <{iri}> ." for p, iri in namespaces.PREFIXES.items()) + f"""
 hg:essay {{
     her:essay a schema:OpinionNewsArticle ; schema:headline "A <small> essay"@en ;
         schema:author id:someone ; schema:datePublished "2023-12" .
@@ -248,8 +250,8 @@ def test_handmade_page_data_holds_the_mention_and_the_other_kinds(handmade_page)
                                 handmade_page, re.DOTALL).group(1))
     mention = data["anchors"]["p1-mention-samantha-1"]
     assert mention["kinds"] == ["mention"]
-    assert mention["mentions"] == [{"annotation": config.ESSAY_BASE + "mention-1",
-                                    "entity": config.PREFIXES["id"] + "samantha",
+    assert mention["mentions"] == [{"annotation": namespaces.ESSAY_BASE + "mention-1",
+                                    "entity": namespaces.PREFIXES["id"] + "samantha",
                                     "label": ENTITY_LABEL, "kind": "Character"}]
     assert (mention["start"], mention["end"]) == HAND_ANCHORS["p1-mention-samantha-1"][2:]
     release = data["anchors"]["p2-release"]
@@ -529,7 +531,7 @@ def test_handmade_mention_in_the_browser_picks_the_mention_then_the_claim_when_m
     assert panel_labels(view) == [ENTITY_LABEL]
     assert view.page.locator("#panel .entity-kind").text_content() == "Character"
     assert view.page.locator("#panel .links a").get_attribute("href") == \
-        "graph.html#" + _quote(config.PREFIXES["id"] + "samantha")
+        "graph.html#" + _quote(namespaces.PREFIXES["id"] + "samantha")
     others = view.page.locator("#panel button.other").evaluate_all("els => els.map(e => e.getAttribute('data-anchor'))")
     assert others == ["p1-claim"]
     assert distinct_anchors(view, "mention") == {"p1-mention-samantha-1", "p2-mention-samantha-1"}

@@ -1,6 +1,6 @@
 """The graph view's pages as files: what they contain, that they load nothing, that they escape text.
 
-Expectations are computed from the data with SPARQL, independently of ``essaykg.render``; the
+Expectations are computed from the data with SPARQL, independently of ``essaykg.view.graph_page``; the
 browser checks are in test_graph_page.py.
 """
 from __future__ import annotations
@@ -19,13 +19,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from essaykg import config, render
+from essaykg import config, namespaces
 from essaykg.kinds import kinds_in
+from essaykg.view import graph_page as render
 
 FIXTURE = Path(__file__).parent / "fixtures" / "render" / "essay.trig"
 XSS_LABEL = "<img src=x onerror=alert(1)>"
 SCHEMA = "http://schema.org/"
-SYMMETRIC = {config.EKG + "contrastsWith", config.EKG + "divorcing",
+SYMMETRIC = {namespaces.EKG + "contrastsWith", namespaces.EKG + "divorcing",
              "http://www.w3.org/2004/02/skos/core#related", SCHEMA + "spouse"}
 PREFIXES = """
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
@@ -153,7 +154,7 @@ def test_a_summary_that_disagrees_is_refused(store):
 
 
 def test_importing_render_loads_no_heavy_library():
-    code = ("import sys, essaykg.render; "
+    code = ("import sys, essaykg.view.graph_page; "
             "print(sorted(m for m in ('pyvis', 'networkx', 'jinja2', 'numpy', 'IPython') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=config.ROOT).stdout.strip()

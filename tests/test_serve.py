@@ -15,10 +15,17 @@ import urllib.request
 
 import pyoxigraph as ox
 import pytest
+from _sparql_support import (
+    RUNAWAY,
+    SAVED_QUESTIONS,
+    StubServer,
+    make_fixture_data,
+    request,
+)
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 
-from _sparql_support import RUNAWAY, SAVED_QUESTIONS, StubServer, make_fixture_data, request
-from essaykg import cli, serve, sparql
+from essaykg import cli, serve
+from essaykg.query import sparql
 from essaykg.serve import negotiate
 
 ROLES = ("PREFIX ekg: <https://w3id.org/essay-kg/ontology#> "

@@ -19,11 +19,12 @@ import time
 import urllib.parse
 
 import pytest
+from _sparql_support import RUNAWAY, make_fixture_data, request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _sparql_support import RUNAWAY, make_fixture_data, request
-from essaykg import config, serve, sparql, worker
+from essaykg import config, serve
+from essaykg.query import sparql, worker
 from essaykg.serve import guard
 
 MAX_BODY = 70_000

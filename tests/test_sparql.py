@@ -1,4 +1,4 @@
-"""essaykg.sparql and `build.py query`: screening, both engines, result formats, time limits."""
+"""essaykg.query.sparql and `build.py query`: screening, both engines, result formats, time limits."""
 from __future__ import annotations
 
 import json
@@ -10,9 +10,11 @@ import time
 import pyoxigraph as ox
 import pytest
 import rdflib.plugins.sparql
-
 from _sparql_support import RUNAWAY, StubServer, make_fixture_data
-from essaykg import cli, docs, sparql, worker
+
+from essaykg import cli
+from essaykg.query import sparql, worker
+from essaykg.view import ontology_docs as docs
 
 PREFIXES = """PREFIX ekg: <https://w3id.org/essay-kg/ontology#>
 PREFIX schema: <http://schema.org/>
@@ -147,7 +149,7 @@ def test_graph_iris_outside_the_dataset_are_named_exactly():
 def test_dataset_clauses_as_rdflib_reads_them(monkeypatch):
     monkeypatch.setattr(rdflib.plugins.sparql, "SPARQL_LOAD_GRAPHS", True)
     assert sparql.dataset_clauses("SELECT * FROM kg:themes FROM NAMED <http://x/n> WHERE { ?s ?p ?o }") == [
-        ("FROM", sparql.config.BASE + "graph/themes"), ("FROM NAMED", "http://x/n")]
+        ("FROM", sparql.namespaces.BASE + "graph/themes"), ("FROM NAMED", "http://x/n")]
     assert rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is False
     with pytest.raises(sparql.QueryRefused) as err:
         sparql.dataset_clauses("SELECT * FROM <http://x/> WHERE { ?s ?p")
@@ -211,10 +213,10 @@ def test_an_undeclared_prefix_is_named_in_one_line(backends):
      "expected one of GROUP, ORDER, found '{'"),
     ("error at 9:1: expected one of ['a'..='z'], Prefix not found", "ASK { ?s x:y ?o }",
      "malformed query at line 9, column 1: the prefix : is not declared (add PREFIX : <...>; declared already: "
-     + ", ".join(sorted(sparql.config.PREFIXES)) + ")"),
+     + ", ".join(sorted(sparql.namespaces.PREFIXES)) + ")"),
     ("error at 1:18: Prefix not found", "ASK { ?s Ab.y-z:w ?o }",
      "malformed query at line 1, column 18: the prefix Ab.y-z: is not declared (add PREFIX Ab.y-z: <...>; "
-     "declared already: " + ", ".join(sorted(sparql.config.PREFIXES)) + ")"),
+     "declared already: " + ", ".join(sorted(sparql.namespaces.PREFIXES)) + ")"),
     ("error at 1:1: x", "PREFIX a: <http://a/>\nload <http://x/>", "LOAD is refused: this endpoint is read-only and "
      "never fetches outside data"),
     ("error at 1:1: x", " With <http://g/> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
@@ -239,7 +241,7 @@ def test_the_readme_lists_every_predeclared_prefix():
     paragraph = text[text.index("These prefixes are declared already"):]
     paragraph = paragraph[:paragraph.index("\n\n")]
     listed = set(re.findall(r"`([a-z]+):`", paragraph))
-    assert listed == set(sparql.config.PREFIXES)
+    assert listed == set(sparql.namespaces.PREFIXES)
 
 
 def test_too_long_query_is_413():

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from essaykg import pipeline, validate
-from essaykg.load import LoadError
+from essaykg.build import pipeline, validate
+from essaykg.build.load import LoadError
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"
 CASES = sorted(BROKEN.glob("*.t*"))
@@ -64,7 +64,7 @@ def test_shapes_are_valid_shacl():
     """The shapes graph itself validates against the SHACL-for-SHACL shapes (pySHACL's meta-shacl)."""
     from pyshacl import validate as shacl_validate
 
-    from essaykg.load import load_sources
+    from essaykg.build.load import load_sources
 
     sources = load_sources()
     shapes = validate.to_rdflib(sources.shapes)

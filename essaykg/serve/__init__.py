@@ -10,7 +10,7 @@ The serve side reads only what the build wrote into ``output/``. Its parts, one 
 - ``negotiate``: content negotiation.
 - ``pages`` and ``templates/``: the HTML pages (Jinja).
 
-Queries run in worker processes with no network (essaykg.worker), never in the server.
+Queries run in worker processes with no network (essaykg.query.worker), never in the server.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ import threading
 import time
 from pathlib import Path
 
-from .. import config, sparql
+from essaykg import config
+from essaykg.query import sparql
 
 DEFAULT_PORT = 8765
 DEFAULT_MAX_BODY = sparql.MAX_QUERY_BYTES

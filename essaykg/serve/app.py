@@ -2,7 +2,7 @@
 
 Every bad input gets a 4xx with a one-line message (plain text, or an HTML page for a browser), from
 one error handler; nothing drops a connection. Queries never run in this process: the pool's
-workers screen, parse, run and serialise them (essaykg.worker). Answers are cached by query, format
+workers screen, parse, run and serialise them (essaykg.query.worker). Answers are cached by query, format
 and dataset, since the data cannot change while the server runs.
 """
 from __future__ import annotations
@@ -23,10 +23,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import config, sparql, worker
+from essaykg import config
+from essaykg.query import sparql, worker
+
 from . import negotiate, pages
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 YASGUI_DIR = config.ROOT / "node_modules" / "@zazuko" / "yasgui" / "build"
 YASGUI_FILES = {"yasgui.min.js", "yasgui.min.css", "yasgui.min.js.map"}
 BUILT_VIEWS = {"graph.html", "themes.html", "argument.html", "reader.html"}
@@ -106,7 +108,7 @@ class State:
         if built.is_file():
             return built.read_bytes()
         if self._docs is None:
-            from .. import docs
+            from essaykg.view import ontology_docs as docs
 
             self._docs = docs.ontology_docs(self.data_dir / sparql.ONTOLOGY_FILE)[docs.DOCS_FILE]
         return self._docs

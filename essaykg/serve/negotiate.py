@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import mimeparse
 
-from .. import sparql
+from essaykg.query import sparql
 
 
 class BadAccept(ValueError):

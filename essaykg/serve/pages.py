@@ -13,17 +13,18 @@ import jinja2
 import pyoxigraph as ox
 from markupsafe import Markup, escape
 
-from .. import config, kinds, sparql
+from essaykg import kinds, namespaces
+from essaykg.query import sparql
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-RDF_TYPE = config.PREFIXES["rdf"] + "type"
+RDF_TYPE = namespaces.PREFIXES["rdf"] + "type"
 LABEL_PREDICATES = [
-    config.PREFIXES["rdfs"] + "label", config.PREFIXES["skos"] + "prefLabel", "http://schema.org/name",
+    namespaces.PREFIXES["rdfs"] + "label", namespaces.PREFIXES["skos"] + "prefLabel", "http://schema.org/name",
     "http://schema.org/headline",
 ]
 DESCRIPTION_PREDICATES = [
-    "http://schema.org/description", config.PREFIXES["skos"] + "definition", config.PREFIXES["rdfs"] + "comment",
-    "http://schema.org/text", config.PREFIXES["oa"] + "exact",
+    "http://schema.org/description", namespaces.PREFIXES["skos"] + "definition", namespaces.PREFIXES["rdfs"] + "comment",
+    "http://schema.org/text", namespaces.PREFIXES["oa"] + "exact",
 ]
 # IRIs under the base whose path starts with one of these get a short page address: /id/samantha
 PAGE_ROOTS = ("id/", "theme/", "essay/", "graph/")
@@ -39,8 +40,8 @@ class BadIRI(ValueError):
 
 def page_href(iri: str) -> str:
     """The app's address of the page for ``iri``."""
-    if iri.startswith(config.BASE):
-        rest = iri[len(config.BASE):]
+    if iri.startswith(namespaces.BASE):
+        rest = iri[len(namespaces.BASE):]
         if rest.startswith(PAGE_ROOTS) and "#" not in rest and "?" not in rest:
             return "/" + quote(rest, safe="/-._~")
     return "/resource?" + urlencode({"iri": iri})
@@ -65,7 +66,7 @@ def iri_of_path(raw_path: bytes) -> str | None:
         decoded = unquote_to_bytes(rest).decode("utf-8")
     except UnicodeDecodeError:
         raise BadIRI("the address is not UTF-8 once its %-escapes are undone") from None
-    return checked_iri(config.BASE + decoded)
+    return checked_iri(namespaces.BASE + decoded)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def term_html(term, labels: Labels | None = None) -> Markup:
         iri = term["value"]
         text = labels.text(iri) if labels else sparql.short(term)
         link = Markup('<a href="{}" title="{}">{}</a>').format(page_href(iri), iri, text)
-        if not iri.startswith(config.BASE) and iri.startswith(("http://", "https://")):
+        if not iri.startswith(namespaces.BASE) and iri.startswith(("http://", "https://")):
             link += Markup(' <a class=out href="{}" rel="noreferrer noopener" title="open {}">↗</a>').format(iri, iri)
         return link
     if term["type"] == "literal":
@@ -195,7 +196,7 @@ def entity_page(store: ox.Store, iri: str, labels: Labels) -> bytes | None:
     kind = labels.kinds.get(iri)
     evidence = []
     # the IRI goes in as a bound term (substitutions), never pasted into the query text
-    for row in store.query(EVIDENCE_QUERY, use_default_graph_as_union=True, prefixes=config.PREFIXES,
+    for row in store.query(EVIDENCE_QUERY, use_default_graph_as_union=True, prefixes=namespaces.PREFIXES,
                            substitutions={ox.Variable("iri"): node}):
         where = f"¶ {row['number'].value}" if row["number"] else ""
         if row["start"]:

@@ -1,0 +1,1 @@
+"""Benchmarks and the synthetic corpora they build: `python build.py bench` (from a checkout)."""
