@@ -306,7 +306,7 @@ def test_ctrl_c_while_oxigraph_writes_a_large_graph_on_threads(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "essay-kg.nq").write_bytes(b"previous")
-    script = SLOW_WRITES.replace("from essaykg.cli", "from essaykg import export\nexport.SORTED_LIMIT = 100\nfrom essaykg.cli")
+    script = SLOW_WRITES.replace("from essaykg.cli", "from essaykg.build import export\nexport.SORTED_LIMIT = 100\nfrom essaykg.cli")
     # after "summarized" the five writers have started, each held 0.1 s in fsync
     process, _seen, err = _interrupt_build(script, ["--out", str(out), "--graph-dir", str(corpus.graph_dir),
                                                     "--source", str(corpus.source)], "summarized", 0.0)

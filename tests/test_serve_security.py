@@ -148,7 +148,7 @@ def test_service_in_any_spelling_never_leaves(server, listener, s, rest, tail, b
 def test_a_worker_has_no_network_even_for_a_query_the_screen_never_saw(listener):
     """The sandbox alone: a process isolated as the workers are cannot reach 127.0.0.1, and
     pyoxigraph's SERVICE fails there with 'network is unreachable'."""
-    code = ("import sys; from essaykg import worker; how = worker.isolate_network(); print(how); "
+    code = ("import sys; from essaykg.query import worker; how = worker.isolate_network(); print(how); "
             "import pyoxigraph as ox\n"
             "try:\n list(ox.Store().query('SELECT * WHERE { SERVICE <%s> { ?s ?p ?o } }'))\n"
             "except OSError as err: print('refused:', err)\n") % listener.url

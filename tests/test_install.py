@@ -1,0 +1,57 @@
+"""`pip install .` in a fresh virtual environment gives a working `essaykg` command (pyproject.toml).
+
+The venv has no access to this interpreter's packages: the dependencies come from the package index,
+pinned by requirements.lock, as a new user's would. The build it runs writes into a temporary folder.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, cwd=None, env=None, timeout=900) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_pip_install_gives_the_essaykg_command(tmp_path, source_path, built):
+    where = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(where)
+    python = where / "bin" / "python"
+    installed = run(str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "requirements.lock"), str(ROOT))
+    assert installed.returncode == 0, installed.stderr[-3000:]
+
+    # what was installed: the package and its data, not the tests or the benchmarks
+    listing = run(str(python), "-c", "import essaykg, pathlib; p = pathlib.Path(essaykg.__file__).parent; "
+                  "print('\\n'.join(sorted(str(f.relative_to(p.parent)) for f in p.rglob('*') if f.is_file() "
+                  "and '__pycache__' not in f.parts)))", cwd=tmp_path)  # not the checkout's folder, which is importable
+    files = set(listing.stdout.split())
+    assert {"essaykg/cli.py", "essaykg/build/pipeline.py", "essaykg/view/templates/graph.js",
+            "essaykg/serve/static/editor.js", "essaykg/serve/templates/base.html.j2"} <= files
+    assert not any(f.startswith(("tests/", "benchmarks/")) for f in files)
+    assert str(where) in listing.stdout or str(where) in run(
+        str(python), "-c", "import essaykg; print(essaykg.__file__)", cwd=tmp_path).stdout
+
+    command = where / "bin" / "essaykg"
+    usage = run(str(command), "--help", cwd=ROOT)
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: essaykg ")
+    for name in ("build", "anchor", "mentions", "query", "serve", "publish"):
+        assert f"    {name} " in usage.stdout
+
+    # a build from the project folder, as `python build.py` does it, into a folder of its own
+    out = tmp_path / "out"
+    result = run(str(command), "--source", str(source_path), "--out", str(out), "-q", cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("built ")
+    assert {p.name for p in out.iterdir()} == {p.name for p in built.out_dir.iterdir()}
+    for name in ("essay-kg.trig", "graph.html", "argument.html", "reader.html"):
+        assert (out / name).read_bytes() == (built.out_dir / name).read_bytes(), name  # same bytes
+    assert json.loads((out / "summary.json").read_text())["triples"] == built.summary["triples"]
+
+    # the benchmarks are not installed: the command says where they run
+    bench = run(str(command), "bench", cwd=ROOT)
+    assert bench.returncode == 2 and "runs from a checkout" in bench.stderr
