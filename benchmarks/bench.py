@@ -361,10 +361,12 @@ PROFILE_FUNCTIONS = [
     ("quality checks", "validate.py", "run_checks"),
     ("summary", "summary.py", "summarize"),
     ("serialize (TriG, N-Quads, Turtle, N-Triples, JSON-LD)", "export.py", None),
-    ("graph view (render)", "render.py", "render_pages"),
+    ("graph view (render)", "graph_page.py", "render_pages"),
+    ("argument map", "argument_map.py", "render_page"),
+    ("reader", "reader.py", "render"),
     ("  of which: spring layout", "layout.py", "spring_positions"),
     ("  of which: centrality", "layout.py", "centrality"),
-    ("ontology docs (pyLODE)", "docs.py", "ontology_docs"),
+    ("ontology docs (pyLODE)", "ontology_docs.py", "ontology_docs"),
     ("write the files", "export.py", "_fill"),
 ]
 

@@ -352,6 +352,41 @@ def test_after_a_zoom_each_theme_filter_frames_what_it_shows(site, open_page):
     view.page.select_option("#theme-filter", "")
 
 
+@pytest.mark.parametrize("width, height", [(1280, 800), (1024, 768)])
+def test_themes_outline_opens_readable_with_the_top_concepts_in_the_first_column(site, browser, width, height):
+    """The themes page is an outline: top concepts in the first column, which is on screen at
+    the first view (across; a short screen scrolls down to the last ones), with labels of 12 px or more."""
+    tops = {r["t"] for r in query(site.store, "SELECT ?t WHERE { ?t a skos:Concept FILTER NOT EXISTS { ?t skos:broader ?b } }")}
+    narrower = {r["t"] for r in query(site.store, "SELECT ?t WHERE { ?t skos:broader ?b }")}
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto((site.out_dir / "themes.html").resolve().as_uri())
+        page.wait_for_function("() => window.essayGraph && essayGraph.timings.settled > 0", polling=100)
+        at = page.evaluate("""() => { const n = essayGraph.network, p = n.getPositions(), out = {};
+            for (const id in p) out[id] = n.canvasToDOM(p[id]); return out; }""")
+        box = page.locator("#graph").bounding_box()
+        assert {round(at[t]["x"]) for t in tops} == {round(min(p["x"] for p in at.values()))}
+        assert all(round(at[t]["x"]) > round(at[tops.__iter__().__next__()]["x"]) for t in narrower - tops)
+        for t in tops:
+            assert 0 < at[t]["x"] < box["width"], t
+        scale = page.evaluate("essayGraph.network.getScale()")
+        font = page.evaluate("essayGraph.data.options.nodes.font.size")
+        assert font * scale >= 12, f"labels drawn at {font * scale:.1f} px"
+    finally:
+        context.close()
+
+def test_deep_links_by_iri_or_curie_and_on_hash_change(site, open_page):
+    view = open_page(site.out_dir / "graph.html")
+    theodore = label_of(site, "Theodore Twombly")
+    curie = "id:" + theodore.rsplit("/", 1)[1]
+    view.page.evaluate("h => { location.hash = h; }", curie)  # an open page follows a new fragment
+    wait_until(view, "id => essayGraph.selected() === id", theodore)
+    assert view.page.locator("#panel h2").text_content() == "Theodore Twombly"
+    view.page.evaluate("h => { location.hash = h; }", "https://example.org/nope")
+    wait_until(view, "() => document.querySelector('#panel .not-found') !== null")
+    assert view.page.locator("#panel .not-found").text_content() == "Nothing in this view is named “https://example.org/nope”."
+
 def test_search_says_when_nothing_matches(site, open_page):
     view = open_page(site.out_dir / "graph.html")
     view.page.fill("#search", "zzzz no such node")

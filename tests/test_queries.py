@@ -98,3 +98,24 @@ def test_saved_questions_by_short_name_and_a_clear_miss(capsys):
     assert sparql.find_saved("5").name == sparql.find_saved("05-theme-tree").name
     assert cli.main(["query", "99"]) == 1
     assert "no saved question '99'; see `python build.py query --list`" in capsys.readouterr().err
+
+
+def test_the_readmes_own_query_example_answers_what_the_text_says(built, source_path, capsys):
+    """README, "Writing your own": the two commands as written, against the paragraphs that name
+    Johansson in the essay's text itself (a plain search of lines 1-28, no graph involved)."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("Writing your own:"):readme.index("Saved questions (")]
+    commands = [shlex.split(line) for line in section.splitlines() if line.startswith("python build.py query ")]
+    assert len(commands) == 2
+    answers = []
+    for command in commands:
+        assert cli.main(command[2:] + ["--data", str(built.out_dir), "--format", "tsv"]) == 0
+        answers.append(capsys.readouterr().out.splitlines()[1:])
+    assert "<https://w3id.org/essay-kg/id/scarlett-johansson>" in answers[0]
+    paragraphs = source_path.read_text(encoding="utf-8").split("\n")[:28]
+    named = [str(n) for n, text in enumerate(paragraphs, 1) if re.search(r"\bJohansson\b", text)]
+    assert named and answers[1] == [f'"{n}"^^<http://www.w3.org/2001/XMLSchema#integer>' for n in named]

@@ -380,7 +380,7 @@ def test_themes_page_is_the_scheme_with_claims_per_theme(store, pages):
     graph_options = {o["id"]: o["claims"] for o in page_data(pages["graph.html"])["themeOptions"]}
     for node in data["nodes"]:
         n, total = int(themes[node["id"]]["n"]), int(themes[node["id"]]["all"])
-        said = f"{n} claim{'' if n == 1 else 's'}" + ("" if total == n else f", {total} with narrower themes")
+        said = f"{n} claim{'' if n == 1 else 's'}" + ("" if total == n else f", {total} with narrower")
         assert node["label"].endswith("\n" + said)
         assert graph_options[node["id"]] == said  # the graph view's theme menu counts the same way
         assert node["shape"] == "ellipse"

@@ -386,10 +386,10 @@ def _colour(kind: str) -> dict:
 
 def theme_count_text(counts: dict[str, int]) -> str:
     """The claims on a theme, said the same way on both pages: those directly on it, and with its
-    narrower themes' claims when that differs ("3 claims, 7 with narrower themes")."""
+    narrower themes' claims when that differs ("3 claims, 7 with narrower")."""
     direct, total = counts["direct"], counts["all"]
     text = f"{direct} claim{'' if direct == 1 else 's'}"
-    return text if total == direct else f"{text}, {total} with narrower themes"
+    return text if total == direct else f"{text}, {total} with narrower"
 
 
 def _network(model: Model, node_ids: list[str], positions, values, labels, edges, edge_labels: bool = True):
@@ -508,6 +508,7 @@ def _graph_page_data(model: Model, note: str | None = None) -> dict:
         "edgeCategory": {f"e{i}": e["category"] for i, e in enumerate(model.edges)},
         "counts": {"nodes": len(node_ids), "edges": len(model.edges)},
         "viewNote": note,
+        "prefixes": namespaces.PREFIXES,  # a deep link may name a node as the panel does (claim:x)
         "options": VIS_OPTIONS,
     }
 
@@ -517,7 +518,10 @@ def _themes_page_data(model: Model) -> dict:
     sort_key = lambda t: (model.labels[t].lower(), t)  # noqa: E731
     from essaykg.view import layout
 
-    positions = layout.tree_positions(themes, model.broader, sort_key=sort_key)
+    # an outline, broader themes on the left: every top concept in the first column, and the whole
+    # scheme readable at once on a laptop screen (a top-down tree of 23 themes is too wide)
+    positions = layout.tree_positions(themes, model.broader, sort_key=sort_key, dx=240, dy=50, across=True,
+                                      gap=0.25)
     edges = []
     for t in themes:
         for b in sorted(model.broader[t]):
@@ -540,10 +544,13 @@ def _themes_page_data(model: Model) -> dict:
             info.setdefault(claim, {"label": model.labels[claim], "kind": "claim", "iri": claim, "ref": True})
     options = json.loads(json.dumps(VIS_OPTIONS))
     options["edges"]["color"] = {"opacity": 0.9}
-    options["nodes"]["scaling"] = {"min": 10, "max": 40, "label": {"enabled": True, "min": 15, "max": 21,
-                                                                   "maxVisible": 21, "drawThreshold": 5}}
+    # Boxes of one width with the label at one size: an outline that reads at a glance. The claim
+    # counts are in the labels (a size by count made the big ones overlap their neighbours).
+    options["nodes"]["scaling"] = {"label": {"enabled": False}}
+    options["nodes"]["font"] = dict(options["nodes"]["font"], size=15)
     for node in net.nodes:
-        node["widthConstraint"] = {"maximum": 175}
+        node.pop("value", None)
+        node.update(shape="box", margin=5, widthConstraint={"minimum": 225, "maximum": 225})
     return {
         "view": "themes",
         "title": model.title,
@@ -557,6 +564,7 @@ def _themes_page_data(model: Model) -> dict:
         "edgeCategories": [{"category": c, "colour": EDGE_STYLE[c][0], "dashes": EDGE_STYLE[c][2],
                             "legend": EDGE_STYLE[c][3]} for c in ("scheme", "related")],
         "edgeCategory": {f"e{i}": e["category"] for i, e in enumerate(edges)},
+        "prefixes": namespaces.PREFIXES,
         "counts": {"nodes": len(themes), "edges": len(edges),
                    "claims": sum(1 for k in model.kinds.values() if k == "claim")},
         "options": options,

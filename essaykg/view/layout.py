@@ -129,10 +129,13 @@ def _pack(parts: list[dict[str, tuple[float, float]]], spacing: float) -> dict[s
 
 def tree_positions(
     nodes: list[str], parent_of: dict[str, list[str]], sort_key=None, dx: int = 200, dy: int = 130,
-    aspect: float = 1.5,
+    aspect: float = 1.5, across: bool = False, gap: float = 0.35,
 ) -> dict[str, tuple[int, int]]:
     """Layered trees: each root on top of its tree, each node under its first parent, leaves side
     by side; the trees are then set in rows (about ``aspect`` times wider than tall), largest first.
+    With ``across``, an outline instead: each root on the left (x = depth × dx), its narrower nodes
+    to its right, one row (dy) per leaf, the trees one below the other in ``sort_key`` order with
+    ``gap`` rows between them; every root is then in the first column.
 
     ``parent_of`` maps a node to its parents (e.g. skos:broader); a node with several parents is
     placed under the first one in ``sort_key`` order (its other links are drawn as edges). A node
@@ -178,6 +181,16 @@ def tree_positions(
     for node in sorted(nodes, key=key):  # cycles: whatever no root reached
         if node not in placed:
             trees.append(lay_out(node))
+
+    if across:
+        # an outline: depth from left to right, each tree below the previous one, in sort order
+        positions: dict[str, tuple[int, int]] = {}
+        top = 0.0
+        for tree in trees:
+            for node, (slot, depth) in tree.items():
+                positions[node] = (depth * dx, int(round((top + slot) * dy)))
+            top += max(slot for slot, _ in tree.values()) + 1 + gap
+        return dict(sorted(positions.items()))
 
     # rows of trees, biggest first, wrapped at a width that makes the whole about `aspect` wide
     trees.sort(key=lambda tree: (-len(tree), key(min(tree, key=lambda n: tree[n][1]))))

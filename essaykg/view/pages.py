@@ -36,7 +36,7 @@ def render_all(data: ox.Store, stats: dict, ontology: list[ox.Quad], ontology_fi
         files["argument.argdown"] = argdown.argdown(data, ontology)
     except argdown.ArgdownError as err:
         raise ViewError(f"the argument cannot be written in Argdown: {err}") from None
-    step("wrote the argument in Argdown")
+    step("argument.argdown: the argument in Argdown, written")
 
     drawn, drawn_stats, note = shown.view_of(data, stats)
     graph_pages = graph_page.render_pages(drawn, drawn_stats)

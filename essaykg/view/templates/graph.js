@@ -58,6 +58,19 @@
   var network = new vis.Network(container, { nodes: nodes, edges: edges }, data.options);
   timings.networkCreated = performance.now();
   network.fit({ animation: false });
+  // The themes outline opens readable (labels of 12 px or more), its top in view, rather than
+  // fitted whole at a size nobody can read; scroll or drag for the rest.
+  var READABLE = 0.85;
+  if (data.view === "themes" && network.getScale() < READABLE) {
+    var ys = data.nodes.map(function (n) { return n.y; });
+    var xs = data.nodes.map(function (n) { return n.x; });
+    var top = Math.min.apply(null, ys) - 30;
+    var left = Math.min.apply(null, xs) - 130;  // the first column, the top concepts, always in view
+    network.moveTo({ position: { x: Math.min(left + container.clientWidth / 2 / READABLE,
+                                             (Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2),
+                                 y: top + container.clientHeight / 2 / READABLE },
+                     scale: READABLE, animation: false });
+  }
   network.once("afterDrawing", function () {
     timings.settled = performance.now();
   });
@@ -402,11 +415,23 @@
     }
   });
 
-  // ------------------------------------------------------------------ deep link: page.html#<node IRI>
-  if (location.hash.length > 1) {
-    var wanted = decodeURIComponent(location.hash.slice(1));
-    if (baseNode.has(wanted)) select(wanted, true);
+  // ------------------------------------------------------------------ deep link: page.html#<node IRI or CURIE>
+  function expand(name) {
+    var m = /^([A-Za-z][\w-]*):(.*)$/.exec(name);
+    return m && data.prefixes && Object.prototype.hasOwnProperty.call(data.prefixes, m[1]) ? data.prefixes[m[1]] + m[2] : name;
   }
+  function followHash() {
+    if (location.hash.length <= 1) return;
+    var wanted = decodeURIComponent(location.hash.slice(1));
+    var id = baseNode.has(wanted) ? wanted : expand(wanted);
+    if (baseNode.has(id)) {
+      select(id, true);
+    } else {
+      panel.replaceChildren(el("p", { className: "not-found", text: "Nothing in this view is named “" + wanted + "”." }));
+    }
+  }
+  followHash();
+  window.addEventListener("hashchange", followHash);
 
   window.essayGraph = {
     network: network, nodes: nodes, edges: edges, data: data, timings: timings,
