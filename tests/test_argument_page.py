@@ -136,8 +136,8 @@ def essay(built) -> ox.Store:
 def open_map(browser, built):  # noqa: F811
     opened = []
 
-    def _open(fragment: str = ""):
-        context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    def _open(fragment: str = "", viewport: dict = VIEWPORT):
+        context = browser.new_context(viewport=viewport, service_workers="block")
         page = context.new_page()
         path = built.out_dir / "argument.html"
         view = type("View", (), {})()
@@ -247,3 +247,87 @@ def test_a_deep_link_selects_the_claim(open_map, essay):
     width, height = view.page.evaluate("[document.getElementById('graph').clientWidth,"
                                        " document.getElementById('graph').clientHeight]")
     assert 0 < x < width and 0 < y < height  # brought into view
+
+
+DIRECTED = "ekg:supports|ekg:answers|ekg:attacks|ekg:concedes|ekg:qualifies"
+
+
+def test_the_legend_names_the_links_that_do_not_point_up_and_they_are_drawn_curved(open_map, essay):
+    links = rows(essay, f"SELECT ?a ?b WHERE {{ ?a {DIRECTED} ?b . ?a a schema:Claim . ?b a schema:Claim }}")
+    top = {t for (t,) in rows(essay, "SELECT ?t WHERE { ?e ekg:thesis|ekg:conclusion ?t }")}
+    view = open_map()
+    at = dom_positions(view)
+    down = [(a, b) for a, b in links if at[a][1] < at[b][1] - 0.5]
+    sideways = [(a, b) for a, b in links if abs(at[a][1] - at[b][1]) <= 0.5]
+    assert down and sideways and all(a in top for a, _b in down)  # only the thesis and conclusion point down
+    rule = view.page.inner_text("#rule")
+    assert f"{len(down)} links out of the thesis or the conclusion, which stay on top, point down" in rule
+    assert f"{len(sideways)} links between claims that bear on each other, set on one row, run sideways" in rule
+    curved = {(e["from"], e["to"]): e["smooth"] for e in view.page.evaluate(
+        """() => argumentMap.network.body.edgeIndices.map(id => {
+               const e = argumentMap.network.body.edges[id];
+               return { from: e.fromId, to: e.toId, smooth: e.options.smooth.enabled }; })""")}
+    for a, b in links:
+        assert curved[(a, b)] == ((a, b) in down or (a, b) in sideways), (a, b)
+    print(f"\n{len(down)} links point down, {len(sideways)} run sideways, {len(links) - len(down) - len(sideways)} point up")
+
+
+def test_clicking_a_claim_puts_it_in_the_address_and_clicking_away_clears_it(open_map, essay):
+    thesis = rows(essay, "SELECT ?t WHERE { ?e ekg:thesis ?t }")[0][0]
+    view = open_map()
+    x, y = dom_positions(view)[thesis]
+    left, top = view.page.evaluate("(() => { const r = document.getElementById('graph').getBoundingClientRect();"
+                                   " return [r.left, r.top]; })()")
+    view.page.mouse.click(left + x, top + y)
+    wait_until(view, "(c) => argumentMap.selected() === c", thesis)
+    assert view.page.evaluate("location.hash") == "#" + quote(thesis, safe="")  # the form the deep link reads
+    view.page.mouse.click(left + 5, top + 5)  # the empty corner
+    wait_until(view, "() => argumentMap.selected() === null")
+    assert view.page.evaluate("location.hash") == ""
+
+
+def test_a_deep_link_by_prefixed_name_selects_the_claim_and_so_does_changing_the_hash(open_map, essay):
+    claims = [c for (c,) in rows(essay, "SELECT ?c WHERE { ?c a schema:Claim }")]
+    name = "claim:limits-to-connection"
+    wanted = namespaces.PREFIXES["claim"] + "limits-to-connection"
+    assert wanted in claims
+    view = open_map("#" + name)
+    assert view.page.evaluate("argumentMap.selected()") == wanted
+    other = next(c for c in claims if c != wanted)
+    view.page.evaluate("n => { location.hash = n; }", namespaces.shorten(other))
+    wait_until(view, "(c) => argumentMap.selected() === c", other)
+    view.page.evaluate("n => { location.hash = n; }", quote(wanted, safe=""))
+    wait_until(view, "(c) => argumentMap.selected() === c", wanted)
+    assert view.page.inner_text("#claim-label") == rows(essay, f"SELECT ?l WHERE {{ <{wanted}> rdfs:label ?l }}")[0][0]
+
+
+def test_a_deep_link_to_no_claim_says_so(open_map):
+    view = open_map("#" + quote("https://example.org/nope", safe=""))
+    assert view.page.evaluate("argumentMap.selected()") is None
+    message = view.page.locator("#panel #not-found")
+    assert message.is_visible()
+    assert message.inner_text() == "There is no claim https://example.org/nope in this map. Click a claim to see it."
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 1024, "height": 768}],
+                         ids=["1280x800", "1024x768"])
+def test_the_first_view_cuts_no_box_at_the_edge(open_map, essay, viewport):
+    thesis = rows(essay, "SELECT ?t WHERE { ?e ekg:thesis ?t }")[0][0]
+    conclusion = rows(essay, "SELECT ?c WHERE { ?e ekg:conclusion ?c }")[0][0]
+    view = open_map(viewport=viewport)
+    boxes = view.page.evaluate("""() => {
+        const n = argumentMap.network, c = document.getElementById('graph'), out = {};
+        for (const id of n.body.nodeIndices) {
+          const b = n.getBoundingBox(id), a = n.canvasToDOM({x: b.left, y: b.top}), z = n.canvasToDOM({x: b.right, y: b.bottom});
+          out[id] = [a.x, a.y, z.x, z.y];
+        }
+        return { boxes: out, width: c.clientWidth, height: c.clientHeight, px: n.getScale() * 15 }; }""")
+    width, height = boxes["width"], boxes["height"]
+    whole = {i for i, (x0, y0, x1, y1) in boxes["boxes"].items() if x0 >= 0 and y0 >= 0 and x1 <= width and y1 <= height}
+    cut = {i for i, (x0, y0, x1, y1) in boxes["boxes"].items()
+           if i not in whole and x1 > 0 and x0 < width and y1 > 0 and y0 < height}
+    assert cut == set(), cut
+    assert {thesis, conclusion} <= whole
+    assert boxes["px"] >= 12 and len(whole) >= 10
+    print(f"\n{viewport['width']}x{viewport['height']}: {len(whole)} of {len(boxes['boxes'])} claims whole in view,"
+          f" labels {boxes['px']:.1f}px")

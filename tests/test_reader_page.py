@@ -548,3 +548,80 @@ def test_handmade_mention_in_the_browser_picks_the_mention_then_the_claim_when_m
 
 def essay_selected(view):
     return view.page.evaluate("essayReader.selected()")
+
+
+def test_a_film_fact_is_headed_by_what_it_says_and_links_what_it_is_about(essay, open_reader):
+    anchors = _anchor_rows(essay.store)
+    facts = query(essay.store, """
+        SELECT ?a ?f ?d ?e WHERE { ?f a ekg:FilmFact ; ekg:evidence ?a ; schema:description ?d ;
+                                      rdf:subject|rdf:object|schema:about ?e . ?e a ?type FILTER(isIRI(?e)) }""")
+    by_anchor: dict[str, dict] = {}
+    for r in facts:
+        name = r["a"].rsplit("/", 1)[1]
+        by_anchor.setdefault(name, {"facts": {}, "entities": set()})
+        by_anchor[name]["facts"][r["f"]] = r["d"]
+        by_anchor[name]["entities"].add(r["e"])
+    name = min(n for n in by_anchor if anchors[n]["kinds"] == {"fact"})  # a fact and nothing else there
+    view = open_reader(essay.path)
+    view.page.evaluate("n => essayReader.select(n)", name)
+    wait_until(view, "n => essayReader.shown() === n", name)
+    headings = view.page.locator("#panel .item .label").all_text_contents()
+    assert sorted(headings) == sorted(" ".join(d.split()) for d in by_anchor[name]["facts"].values())
+    panel = view.page.inner_text("#panel")
+    for fact in by_anchor[name]["facts"]:
+        assert fact.rsplit("/", 1)[1] not in panel  # no slug
+    hrefs = view.page.locator("#panel .entities a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert sorted(hrefs) == sorted(f"graph.html#{_quote(e)}" for e in by_anchor[name]["entities"])
+    print(f"\n{name}: {headings} about {len(hrefs)} entities")
+
+
+def test_handmade_fact_links_its_subject_when_the_graph_draws_it(tmp_path, open_reader):
+    trig = _handmade_trig().replace(
+        'fact:released a ekg:FilmFact ;',
+        'fact:released a ekg:FilmFact ; rdf:subject id:her-film ; rdf:object "2013" ; schema:about id:nowhere ;')
+    path = tmp_path / "reader.html"
+    path.write_bytes(reader.render(handmade_store(trig), TEXT))
+    view = open_reader(path, "#p2-release")
+    wait_until(view, "() => essayReader.shown() === 'p2-release'")
+    assert view.page.locator("#panel .item .description").all_text_contents() == ["Her came out in 2013."]
+    # the film is a node of the graph view; id:nowhere (nothing said about it) and the literal are not
+    assert view.page.locator("#panel .entities a").evaluate_all(
+        "els => els.map(e => [e.getAttribute('href'), e.textContent])") == \
+        [["graph.html#" + _quote(namespaces.PREFIXES["id"] + "her-film"), "Her"]]
+
+
+def test_narrow_window_puts_the_legend_above_a_wide_text_column(essay, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, service_workers="block")
+    try:
+        page = context.new_page()
+        page.goto(essay.path.resolve().as_uri())
+        box = page.evaluate("""() => Object.fromEntries(['controls', 'text', 'panel'].map(id => {
+            const r = document.getElementById(id).getBoundingClientRect();
+            return [id, [r.left, r.top, r.right, r.bottom, document.getElementById(id).clientWidth]]; }))""")
+        assert box["text"][4] >= 560, box
+        assert box["controls"][3] <= box["text"][1] + 0.5  # above the text, not beside it
+        assert box["text"][2] <= box["panel"][0] + 0.5
+        print(f"\ntext column {box['text'][4]} px, panel {box['panel'][4]} px, legend row {box['controls'][3] - box['controls'][1]:.0f} px")
+    finally:
+        context.close()
+
+
+def test_deep_link_to_a_paragraph_shows_its_number_below_the_header(essay, open_reader):
+    view = open_reader(essay.path, "#p16")
+    wait_until(view, "() => essayReader.marked() === 'p16'")
+    at = view.page.evaluate("""() => ({ header: document.querySelector('header.top').getBoundingClientRect().bottom,
+        text: document.getElementById('text').getBoundingClientRect().top,
+        para: document.getElementById('p16').getBoundingClientRect().top,
+        pnum: document.querySelector('#p16 .pnum').getBoundingClientRect().top })""")
+    assert at["para"] > at["header"] + 8 and at["pnum"] > at["text"] + 8, at
+
+
+def test_legend_says_how_many_anchors_have_two_kinds_and_that_kinds_combine(essay, open_reader):
+    anchors = _anchor_rows(essay.store)
+    two = sum(1 for a in anchors.values() if len(a["kinds"]) == 2)
+    assert two and max(len(a["kinds"]) for a in anchors.values()) == 2
+    view = open_reader(essay.path)
+    counts = sum(int(view.page.locator(f'[data-count="{k}"]').text_content()) for k in KIND_PATTERNS)
+    assert counts == len(anchors) + two  # why the counts add up to more than the anchors
+    assert f"{len(anchors)} anchors; {two} have two kinds" in view.page.inner_text("#anchor-count")
+    assert "overlap" in view.page.inner_text("#overlap-hint") and "combine" in view.page.inner_text("#overlap-hint")

@@ -8,7 +8,10 @@ Positions are fixed (physics off) and deterministic. Which kind of line a link g
 relation the ontology gives it (:func:`essaykg.view.argdown.link_kinds`): support, attack, undercut,
 contradictory. Clicking a claim shows its paraphrase, stance, themes and the essay's exact words with
 their offsets, linked to the reader (``reader.html#<anchor>``) and to the graph view
-(``graph.html#<claim IRI>``); ``argument.html#<claim IRI>`` opens with that claim selected.
+(``graph.html#<claim IRI>``); ``argument.html#<claim IRI>`` (or its prefixed name, ``#claim:...``) opens
+with that claim selected, and the address follows the selection. The few links that do not point up
+(out of the thesis or the conclusion, which stay on top; within a row) are curved, and the legend
+counts them. The first view puts the canvas's edges between columns and rows, cutting no box.
 
 The page is made like the graph view (essaykg/view/graph_page.py): a Jinja template with autoescaping,
 vis-network inlined from pyvis's package files, the data as JSON in ``<script type="application/json">``
@@ -21,7 +24,6 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from essaykg import config, namespaces
-from essaykg import namespaces
 from essaykg.namespaces import DCTERMS, SCHEMA
 from essaykg.view import argdown
 from essaykg.view import graph_page as graph_view
@@ -93,10 +95,14 @@ def layers(claims: list[str], links: list[tuple[str, str, str]], kinds: dict[str
     return {claim: depth[mapping[claim]] for claim in sorted(claims)}
 
 
-def positions(layer_of: dict[str, int], links: list[tuple[str, str, str]], order: dict[str, tuple]) -> dict:
-    """Claim -> (x, y): layers X_STEP apart, each centred on x = 0; within a layer the claims are
-    sorted by the mean x of the claims above them that they bear on (then by ``order``), which keeps
-    most lines short and uncrossed."""
+def positions(layer_of: dict[str, int], links: list[tuple[str, str, str]], order: dict[str, tuple],
+              top: list[str] = ()) -> dict:
+    """Claim -> (x, y): layers Y_STEP apart, every claim on one grid of columns X_STEP apart (a row of
+    an even number of claims sits half a column right of centre), so that one vertical line can
+    pass between the boxes of every row: the page's first view puts its edges there. Within a layer
+    the claims are sorted by the mean x of the claims above them that they bear on (then by
+    ``order``), which keeps most lines short and uncrossed; a claim of ``top`` (the conclusion)
+    takes the middle of its row, right under the thesis."""
     above: dict[str, set[str]] = {}
     for lower, _prop, upper in links:
         if layer_of.get(upper, -1) < layer_of.get(lower, -1):
@@ -111,8 +117,14 @@ def positions(layer_of: dict[str, int], links: list[tuple[str, str, str]], order
             return (sum(xs) / len(xs) if xs else 0.0, order[claim])
 
         row = sorted(by_layer[layer], key=key)
+        middle = (len(row) - 1) // 2
+        ends = [c for c in row if c in top]
+        if ends and len(row) > 1:
+            rest = [c for c in row if c not in top]
+            start = max(0, min(middle - (len(ends) - 1) // 2, len(row) - len(ends)))
+            row = rest[:start] + ends + rest[start:]
         for index, claim in enumerate(row):
-            placed[claim] = (round((index - (len(row) - 1) / 2) * X_STEP), layer * Y_STEP)
+            placed[claim] = ((index - middle) * X_STEP, layer * Y_STEP)
     return placed
 
 
@@ -147,7 +159,8 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
 
     order = {iri: (0 if "thesis" in roles.get(iri, []) else 1, c["position"], iri) for iri, c in claims.items()}
     layer_of = layers(list(claims), found, kinds, top=sorted(iri for iri, r in roles.items() if r))
-    xy = positions(layer_of, found, order)
+    top = sorted(iri for iri, r in roles.items() if r)
+    xy = positions(layer_of, found, order, top)
 
     nodes, info = [], {}
     for iri in sorted(claims, key=lambda i: order[i]):
@@ -173,6 +186,7 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
             "evidence": [dict(q, readerId=namespaces.local_name(q["anchor"])) for q in evidence.get(iri, [])],
         }
     edges = []
+    exceptions = {"down": 0, "row": 0}
     for number, (a, prop, b) in enumerate(found):
         relation, symmetric = kinds[prop]
         colour, dashes, arrows, _legend = LINE_STYLE[relation]
@@ -181,8 +195,18 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
                 "symmetric": symmetric, "color": {"color": colour, "highlight": colour, "hover": colour},
                 "dashes": dashes, "arrows": arrows, "width": 2.2 if relation == "support" else 2.0,
                 "title": f"{claims[a]['label']}\n{name}\n{claims[b]['label']}"}
-        if layer_of[a] == layer_of[b]:  # a line within a layer bows, so it does not run through the boxes
-            edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.35}
+        # the links that break the rule "the lower claim bears on the upper" bow, so that they stand out:
+        # one within a layer (a cycle condensed into one row) and one out of the thesis or the
+        # conclusion (kept on top) down to a claim below
+        exception = None
+        if layer_of[a] == layer_of[b]:
+            exception = "row"
+        elif not symmetric and layer_of[a] < layer_of[b]:
+            exception = "down"
+        if exception:
+            exceptions[exception] += 1
+            edge["exception"] = exception
+            edge["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": 0.35 if exception == "row" else 0.25}
         edges.append(edge)
     relations = []
     for prop, (relation, _symmetric) in sorted(kinds.items(), key=lambda kv: (list(LINE_STYLE).index(kv[1][0]), kv[0])):
@@ -191,6 +215,9 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
                "text": s[3], "properties": ", ".join(x["name"] for x in relations if x["relation"] == r)}
               for r, s in LINE_STYLE.items()]
     return {
+        "rule": rule_sentence(exceptions),
+        "prefixes": {p: ns for p, ns in sorted(namespaces.PREFIXES.items())
+                     if any(iri.startswith(ns) for iri in claims)},
         "title": next((row["title"].value for row in store.query(_TITLE, use_default_graph_as_union=True)),
                       "the essay"),
         "nodes": nodes,
@@ -201,6 +228,23 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
         "readable": READABLE,
         "options": _options(),
     }
+
+
+def rule_sentence(exceptions: dict[str, int]) -> str:
+    """The legend's sentence on which way the map reads, with its exceptions as the data has them."""
+    rule = "Lower claims bear on the claims above them; arrows point at the claim they bear on"
+    parts = []
+    if exceptions.get("down"):
+        n = exceptions["down"]
+        parts.append(f"{n} link{'s' if n > 1 else ''} out of the thesis or the conclusion, which stay on top, "
+                     f"point{'' if n > 1 else 's'} down")
+    if exceptions.get("row"):
+        n = exceptions["row"]
+        parts.append(f"{n} link{'s' if n > 1 else ''} between claims that bear on each other, set on one row, "
+                     f"run{'' if n > 1 else 's'} sideways")
+    if not parts:
+        return rule + "."
+    return rule + ". Except (drawn curved): " + "; ".join(parts) + "."
 
 
 def _options() -> dict:

@@ -296,8 +296,16 @@ def page_data(store: ox.Store, text: str) -> dict:
                 "speakers": names(r.objects(SCHEMA + "creator") + r.objects(SCHEMA + "spokenByCharacter")),
                 "sources": names(r.objects(DCTERMS + "source")),
             })
-        entry["facts"] = [{"iri": f, "label": label(f), "description": res(f).literal(*page.DESCRIPTION_PROPS) or ""}
-                          for f in a.facts]
+        entry["facts"] = []
+        for f in a.facts:
+            r = res(f)
+            description = r.literal(*page.DESCRIPTION_PROPS) or ""
+            # what the fact is about, linked to the graph view when it draws it (a node of a known kind)
+            about = [o for prop in (namespaces.RDF + "subject", namespaces.RDF + "object", SCHEMA + "about")
+                     for o in r.objects(prop)]
+            entities = [{"iri": e, "label": label(e)} for e in dict.fromkeys(about) if e in node_kinds]
+            entry["facts"].append({"iri": f, "label": label(f), "description": description,
+                                   "heading": " ".join(description.split()) or label(f), "entities": entities})
         entry["mentions"] = [{"annotation": m, "entity": e, "label": label(e),
                               "kind": KIND_LABELS.get(node_kinds.get(e, ""), "Resource")} for m, e in a.mentions]
         panel[name] = entry
@@ -315,6 +323,8 @@ def page_data(store: ox.Store, text: str) -> dict:
         "anchors": panel,
         "kinds": [{"kind": k, "label": lab, "count": counts[k]} for k, lab in KINDS.items()],
         "unkinded": sum(1 for a in found.values() if not a.kinds),
+        "multikind": sum(1 for a in found.values() if len(a.kinds) > 1),
+        "most_kinds": max((len(a.kinds) for a in found.values()), default=0),
     }
 
 

@@ -37,13 +37,53 @@
     }, null);
   }
 
-  // The whole map when it fits at a readable scale; else the readable scale, showing the top.
+  // Boxes in canvas units, measured once drawn.
+  function boxes() {
+    return network.body.nodeIndices.map(function (id) {
+      var b = network.getBoundingBox(id);
+      return { id: id, layer: data.info[id].layer,
+               left: b.left, right: b.right, upper: b.top, lower: b.bottom };
+    });
+  }
+  // How a view (scale, and the canvas point at the view's top left corner) meets the boxes: how many
+  // are cut by an edge, how many are whole inside, and how many of the top two rows (the thesis,
+  // the conclusion and the thesis's supporters) are not whole inside.
+  function score(all, scale, x0, y0, width, height) {
+    var x1 = x0 + width / scale, y1 = y0 + height / scale, cut = 0, whole = 0, topMissing = 0;
+    all.forEach(function (b) {
+      var inside = b.left >= x0 && b.right <= x1 && b.upper >= y0 && b.lower <= y1;
+      var some = b.right > x0 && b.left < x1 && b.lower > y0 && b.upper < y1;
+      if (inside) whole++; else if (some) cut++;
+      if (b.layer <= 1 && !inside) topMissing++;
+    });
+    return [topMissing, cut, -whole, scale];
+  }
+  function better(a, b) {
+    for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+    return false;
+  }
+  // The readable view: a scale at or above the readable one, the top of the map at the top, and the
+  // canvas's edges put where they cut the fewest boxes (between columns, between rows), the top two
+  // rows whole inside when they can be.
   function readableView() {
     var top = topNode();
     if (!top) return;
-    var height = container.clientHeight;
-    var scale = readableScale;
-    network.moveTo({ position: { x: top.x, y: top.y + (height / 2 - 60) / scale }, scale: scale, animation: false });
+    var width = container.clientWidth, height = container.clientHeight, all = boxes();
+    var thesis = network.getBoundingBox(top.id);
+    var xs = data.nodes.map(function (n) { return n.x; });
+    var minX = Math.min.apply(null, xs), maxX = Math.max.apply(null, xs);
+    var best = null, bestView = null;
+    for (var scale = readableScale; scale <= readableScale * 1.6; scale += 0.01) {
+      var half = width / (2 * scale);
+      for (var cx = Math.max(minX, top.x - 600); cx <= Math.min(maxX, top.x + 600); cx += 10) {
+        for (var margin = 6; margin <= 66; margin += 10) {
+          var x0 = cx - half, y0 = thesis.top - margin / scale;
+          var s = score(all, scale, x0, y0, width, height).concat([Math.abs(cx - top.x), margin]);
+          if (best === null || better(s, best)) { best = s; bestView = { scale: scale, x: cx, y: y0 + height / (2 * scale) }; }
+        }
+      }
+    }
+    network.moveTo({ position: { x: bestView.x, y: bestView.y }, scale: bestView.scale, animation: false });
   }
   function initialView() {
     network.fit({ animation: false });
@@ -125,19 +165,40 @@
     return true;
   }
 
+  // The address names the selected claim (#<IRI>, encoded as the deep link reads it), so that Back
+  // from the reader or the graph view comes back to it; replaceState fires no hashchange.
+  function remember(iri) {
+    var hash = iri ? claimHref(iri) : "";
+    if (location.hash !== hash) history.replaceState(null, "", hash || location.pathname + location.search);
+  }
+
   network.on("click", function (params) {
-    if (params.nodes.length) select(params.nodes[0], false);
-    else { network.unselectAll(); clearPanel(); }
+    if (params.nodes.length) { select(params.nodes[0], false); remember(params.nodes[0]); }
+    else { network.unselectAll(); clearPanel(); remember(null); }
   });
   document.getElementById("fit").addEventListener("click", function () { network.fit({ animation: false }); });
   document.getElementById("readable").addEventListener("click", readableView);
 
   // ------------------------------------------------------------------ deep link: argument.html#<claim IRI>
+  // The full IRI, or its prefixed name (claim:limits-to-connection, as the graph view shows it).
+  function expand(name) {
+    if (data.info[name]) return name;
+    var m = /^([A-Za-z][\w.\-]*):([^\/]*)$/.exec(name);
+    if (m && Object.prototype.hasOwnProperty.call(data.prefixes, m[1])) return data.prefixes[m[1]] + m[2];
+    return name;
+  }
+  function notFound(name) {
+    selected = null;
+    network.unselectAll();
+    panel.textContent = "";
+    panel.appendChild(el("p", { id: "not-found", className: "missing" }, "There is no claim ", el("code", { text: name }),
+      " in this map. Click a claim to see it."));
+  }
   function fromHash() {
     if (location.hash.length > 1) {
       var wanted;
-      try { wanted = decodeURIComponent(location.hash.slice(1)); } catch (err) { return; }
-      select(wanted, true);
+      try { wanted = decodeURIComponent(location.hash.slice(1)); } catch (err) { wanted = location.hash.slice(1); }
+      if (!select(expand(wanted), true)) notFound(wanted);
     }
   }
   window.addEventListener("hashchange", fromHash);

@@ -97,7 +97,18 @@
     if (a.facts.length) {
       parts.push(el("h3", { text: "Film fact" + (a.facts.length > 1 ? "s" : "") }));
       a.facts.forEach(function (f) {
-        parts.push(item(f.label, [f.description ? el("p", { className: "description", text: f.description }) : null]));
+        // headed by what it says (its description), not by its name; what it is about links to the graph
+        var box = item(f.heading, [f.entities.length ? el("p", { className: "links entities" }) : null]);
+        box.firstChild.classList.add("description");
+        if (f.entities.length) {
+          var p = box.querySelector(".entities");
+          p.appendChild(document.createTextNode("about "));
+          f.entities.forEach(function (e, i) {
+            if (i) p.appendChild(document.createTextNode(" · "));
+            p.appendChild(link("graph.html#" + encodeURIComponent(e.iri), e.label));
+          });
+        }
+        parts.push(box);
       });
     }
     if (a.mentions.length) {
