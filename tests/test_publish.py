@@ -456,8 +456,17 @@ def test_virtuoso_round_trip_with_digest_and_every_saved_question(built, virtuos
             theirs = [row for row in result.rows if not row["graph"]["value"].startswith(ESSAY_KG)]
             assert {row["graph"]["value"]: row["triples"]["value"] for row in theirs} == before
             result.rows = [row for row in result.rows if row not in theirs]
+        elif question.name == "22-passages-mentioning-samantha":
+            differences[question.name] = ("its SPARQL JSON results drop the spaces at either end of a string "
+                                          "(the prefixes and suffixes); the stored triples keep them (read back above)")
+            assert not sparql.same_answers(expected, result, ordered)
+            for rows in (expected.rows, result.rows):
+                for row in rows:
+                    for term in row.values():
+                        if term and term["type"] == "literal":
+                            term["value"] = term["value"].strip()
         assert sparql.same_answers(expected, result, ordered), question.name
-    assert len(differences) == 2
+    assert len(differences) == 3
     print(f"\npublished {len(local)} graphs, {sum(map(len, local.values()))} triples to Virtuoso with HTTP Digest "
           f"in {seconds:.2f} s (PUT and read back); {len(saved)} saved questions answer as expected, "
           f"{len(differences)} after a stated difference: {differences}")
