@@ -383,7 +383,7 @@ def test_themes_page_is_the_scheme_with_claims_per_theme(store, pages):
         said = f"{n} claim{'' if n == 1 else 's'}" + ("" if total == n else f", {total} with narrower")
         assert node["label"].endswith("\n" + said)
         assert graph_options[node["id"]] == said  # the graph view's theme menu counts the same way
-        assert node["shape"] == "ellipse"
+        assert node["shape"] == "box"
     broader = query(store, "SELECT ?a ?b WHERE { ?a skos:broader ?b }")
     related = query(store, "SELECT ?a ?b WHERE { ?a skos:related ?b }")
     assert all("label" not in e for e in data["edges"])  # the legend names them; no label floats alone
@@ -393,10 +393,12 @@ def test_themes_page_is_the_scheme_with_claims_per_theme(store, pages):
     assert len(related_drawn) == len(set(related_drawn))  # once per pair, however often stated
     assert set(related_drawn) == {frozenset((r["a"], r["b"])) for r in related}
     assert len(data["edges"]) == len(broader) + len(related_drawn) == 5
-    # roots above their narrower themes
-    y = {n["id"]: n["y"] for n in data["nodes"]}
+    # an outline: broader themes left of their narrower ones, every top concept in the first column
+    x = {n["id"]: n["x"] for n in data["nodes"]}
     for row in broader:
-        assert y[row["a"]] > y[row["b"]]
+        assert x[row["a"]] > x[row["b"]]
+    tops = set(themes) - {r["a"] for r in broader}
+    assert {x[t] for t in tops} == {min(x.values())}
 
 
 # ---------------------------------------------------------------------------- the real build
