@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from _golden import ARGUMENT_LINKS, CLAIMS
 
 from essaykg import config, namespaces
 from essaykg.build.load import load_sources, store_of
@@ -65,14 +66,14 @@ def test_the_map_renders_to_svg(exported):
     svg = (out / "argument.svg").read_text(encoding="utf-8")
     assert "<svg" in svg and svg.rstrip().endswith("</svg>")
     # the map draws every claim and every relation (graphviz: one <g class="node"> / "edge" each)
-    assert svg.count('class="node"') == 42
-    assert svg.count('class="edge"') == 60
+    assert svg.count('class="node"') == CLAIMS
+    assert svg.count('class="edge"') == ARGUMENT_LINKS
 
 
 def test_one_statement_per_claim_with_its_iri_and_evidence(exported, store):
     data, _out = exported
     claims = rows(store, "SELECT ?c ?label WHERE { ?c a schema:Claim ; rdfs:label ?label }")
-    assert len(claims) == 42
+    assert len(claims) == CLAIMS
     by_iri = {}
     for statement in data["statements"].values():
         member = _defining_member(statement)
@@ -105,7 +106,7 @@ def test_one_relation_per_argument_link_of_the_same_kind(exported, store):
     got = [(rel["relationType"], frozenset((iri_of[rel["from"]], iri_of[rel["to"]]))
             if rel["relationType"] == "contradictory" else (iri_of[rel["from"]], iri_of[rel["to"]]))
            for rel in data["relations"]]
-    assert len(got) == len(set(got)) == len(expected) == 60
+    assert len(got) == len(set(got)) == len(expected) == ARGUMENT_LINKS
     assert set(got) == expected
     kinds = {r for r, _pair in got}
     assert kinds == {"support", "attack", "undercut", "contradictory"}

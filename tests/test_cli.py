@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from _golden import SUMMARY
 
 from essaykg.cli import COMMANDS, main
 
@@ -26,8 +27,11 @@ def test_each_command_has_its_own_help(command, capsys):
 def test_no_command_means_build(tmp_path, capsys, source_path):
     assert main(["--quiet", "--out", str(tmp_path)]) == 0
     line = capsys.readouterr().out.strip()
-    assert line == ("built 4252 triples in 24 graphs (17 claim graphs): 36 entities, 23 themes, 42 claims, "
-                    "15 quotations; 191/191 anchors verified; paragraphs covered 28/28")
+    g = SUMMARY
+    assert line == (f"built {g['triples']} triples in {len(g['graphs'])} graphs ({g['claim_graphs']} claim graphs): "
+                    f"{g['entities']} entities, {g['themes']} themes, {g['claims']} claims, {g['quotations']} "
+                    f"quotations; {g['anchors']}/{g['anchors']} anchors verified; "
+                    f"paragraphs covered {g['paragraphs']}/{g['paragraphs']}")
     assert (tmp_path / "essay-kg.trig").is_file()
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from _golden import CLAIMS
 
 from essaykg import namespaces
 from essaykg.build.load import load_sources, store_of
@@ -33,9 +34,7 @@ def test_summary_matches_golden(built):
 
 def test_headline_counts(built):
     s = built.summary
-    assert (s["claims"], s["quotations"], s["themes"], s["entities"]) == (42, 15, 23, 36)
-    assert (s["anchors_verified"], s["paragraphs_covered"], s["paragraphs"]) == (191, 28, 28)
-    assert s["claim_graphs"] == 17
+    assert s["anchors_verified"] == s["anchors"] and s["paragraphs_covered"] == s["paragraphs"] == 28
 
 
 def test_who_plays_or_voices_whom(store):
@@ -132,7 +131,7 @@ def test_outside_knowledge_stays_out_of_the_essays_graphs(store):
 def test_claims_have_theme_evidence_and_stance(store):
     assert rows(store, """
         SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {
-          ?c a schema:Claim ; dcterms:subject ?t ; ekg:evidence ?a ; ekg:stance ?s . ?t skos:inScheme theme:scheme }""") == [("42",)]
+          ?c a schema:Claim ; dcterms:subject ?t ; ekg:evidence ?a ; ekg:stance ?s . ?t skos:inScheme theme:scheme }""") == [(str(CLAIMS),)]
 
 
 def test_disordered_passivity_claim_and_its_assertion(store):

@@ -6,6 +6,7 @@ import shutil
 
 import pyoxigraph as ox
 import pytest
+from _golden import MENTIONED_ENTITIES, MENTIONS
 
 from essaykg import cli, config, namespaces
 from essaykg.build import anchors, mentions, pipeline, validate
@@ -161,7 +162,7 @@ def test_rerun_writes_the_committed_file_byte_for_byte(graph_copy, source_path, 
     first = (graph_copy / mentions.OUTPUT).read_bytes()
     assert run_command(graph_copy, source_path) == 0
     assert (graph_copy / mentions.OUTPUT).read_bytes() == first == REAL_FILE.read_bytes()
-    assert "97 mentions of 26 entities" in capsys.readouterr().out
+    assert f"{MENTIONS} mentions of {MENTIONED_ENTITIES} entities" in capsys.readouterr().out
     assert not list(graph_copy.rglob("*.tmp"))
 
 
@@ -249,7 +250,7 @@ def test_each_mention_s_exact_text_is_a_name_of_its_entity_or_settled_by_hand():
         known.setdefault(name.entity, set()).add(name.text)
     settled = {(s.start, s.exact): s.entity for s in mentions.read_settled(SETTLE_FILE)}
     got = _graph_mentions()
-    assert len(got) == 97
+    assert len(got) == MENTIONS
     for iri, body, exact, start in got:
         assert exact in known[body] or settled.get((start, exact)) == body, (iri, exact)
         local = body.rsplit("/", 1)[1]

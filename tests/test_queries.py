@@ -8,7 +8,7 @@ as multisets.
 from __future__ import annotations
 
 import pytest
-from _sparql_support import SAVED_QUESTIONS
+from _golden import SAVED_QUESTIONS
 
 from essaykg import cli
 from essaykg.query import sparql
