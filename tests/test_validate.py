@@ -166,3 +166,142 @@ def test_a_claim_reaching_the_conclusion_through_a_chain_passes(real_sources):
     chain = _fixture("claim-not-reaching-thesis.trig").replace(
         "ekg:contrastsWith claim:limits-to-connection", "ekg:qualifies claim:limits-to-connection")
     assert checks_over(real_sources, chain) == []
+
+
+# ------------------------------------------------------------------ the shapes as SPARQL agree with pySHACL
+#
+# shacl_sparql compiles only the constraint components ontology/shapes.ttl uses. For each, a graph
+# that breaks it and one that does not: both engines must name the same focus nodes, paths and
+# constraints (the default messages, for shapes without sh:message, are worded differently), and the
+# broken one must give a Problem of that component.
+
+SHAPE_PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix ex: <http://example.org/> .
+"""
+
+
+def _prop(constraints: str) -> str:
+    return f"ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:property [ sh:path ex:p ; {constraints} ] ."
+
+
+COMPONENT_CASES = [
+    # (id, shapes, broken data, conforming data, expected component of the broken data)
+    ("class", _prop("sh:class ex:C"), "ex:a a ex:T ; ex:p ex:b .",
+     "ex:a a ex:T ; ex:p ex:b . ex:b a ex:C .", "Class"),
+    ("class-by-subclass", _prop("sh:class ex:C"), "ex:a a ex:T ; ex:p ex:b . ex:b a ex:D .",
+     "ex:a a ex:T ; ex:p ex:b . ex:b a ex:D . ex:D rdfs:subClassOf ex:C .", "Class"),
+    ("target-by-subclass", _prop("sh:minCount 1"), "ex:a a ex:U . ex:U rdfs:subClassOf ex:T .",
+     "ex:a a ex:U ; ex:p 1 . ex:U rdfs:subClassOf ex:T .", "MinCount"),
+    ("datatype", _prop("sh:datatype xsd:integer"), 'ex:a a ex:T ; ex:p "x" .', "ex:a a ex:T ; ex:p 3 .",
+     "Datatype"),
+    ("nodeKind-IRI", _prop("sh:nodeKind sh:IRI"), 'ex:a a ex:T ; ex:p "x" .', "ex:a a ex:T ; ex:p ex:b .",
+     "NodeKind"),
+    ("nodeKind-Literal", _prop("sh:nodeKind sh:Literal"), "ex:a a ex:T ; ex:p ex:b .",
+     'ex:a a ex:T ; ex:p "x" .', "NodeKind"),
+    ("minLength", _prop("sh:minLength 2"), 'ex:a a ex:T ; ex:p "a" .', 'ex:a a ex:T ; ex:p "ab" .', "MinLength"),
+    ("pattern", _prop('sh:pattern "^a+$"'), 'ex:a a ex:T ; ex:p "ba", "aa" .', 'ex:a a ex:T ; ex:p "aa" .',
+     "Pattern"),
+    ("in", _prop("sh:in ( ex:x ex:y )"), "ex:a a ex:T ; ex:p ex:z .", "ex:a a ex:T ; ex:p ex:y .", "In"),
+    ("hasValue", _prop("sh:hasValue ex:x"), "ex:a a ex:T ; ex:p ex:y .", "ex:a a ex:T ; ex:p ex:y, ex:x .",
+     "HasValue"),
+    ("minInclusive", _prop("sh:minInclusive 1"), "ex:a a ex:T ; ex:p 0 .", "ex:a a ex:T ; ex:p 1 .",
+     "MinInclusive"),
+    ("or", _prop("sh:or ( [ sh:datatype xsd:string ] [ sh:class ex:C ] )"), "ex:a a ex:T ; ex:p 3, ex:b .",
+     'ex:a a ex:T ; ex:p "s", ex:c . ex:c a ex:C .', "Or"),
+    ("or-of-property-shapes",
+     "ex:S a sh:NodeShape ; sh:targetClass ex:T ; "
+     "sh:or ( [ sh:path ex:p ; sh:minCount 1 ] [ sh:path ex:q ; sh:minCount 1 ] ) .",
+     "ex:a a ex:T ; ex:r 1 .", "ex:a a ex:T ; ex:q 1 . ex:b a ex:T ; ex:p 1 .", "Or"),
+    ("not", _prop("sh:not [ sh:path ex:q ; sh:minCount 1 ]"), "ex:a a ex:T ; ex:p ex:b . ex:b ex:q 1 .",
+     "ex:a a ex:T ; ex:p ex:b . ex:b ex:r 1 .", "Not"),
+    ("node", _prop("sh:node ex:N") + " ex:N a sh:NodeShape ; sh:class ex:C ; "
+     "sh:property [ sh:path ex:q ; sh:hasValue ex:x ] .",
+     "ex:a a ex:T ; ex:p ex:b, ex:c . ex:b a ex:C ; ex:q ex:y . ex:c ex:q ex:x .",
+     "ex:a a ex:T ; ex:p ex:b . ex:b a ex:C ; ex:q ex:y, ex:x .", "Node"),
+    ("minCount", _prop("sh:minCount 1"), "ex:a a ex:T .", "ex:a a ex:T ; ex:p 1 .", "MinCount"),
+    ("maxCount", _prop("sh:maxCount 1"), "ex:a a ex:T ; ex:p 1, 2 .", "ex:a a ex:T ; ex:p 1 .", "MaxCount"),
+    ("lessThan", _prop("sh:lessThan ex:end"), "ex:a a ex:T ; ex:p 5 ; ex:end 3 .",
+     "ex:a a ex:T ; ex:p 3 ; ex:end 5 .", "LessThan"),
+    ("lessThan-equal", _prop("sh:lessThan ex:end"), "ex:a a ex:T ; ex:p 5 ; ex:end 5 .",
+     "ex:a a ex:T ; ex:p 4 ; ex:end 5 .", "LessThan"),
+    ("qualifiedMinCount", _prop("sh:qualifiedValueShape [ sh:class ex:C ] ; sh:qualifiedMinCount 1"),
+     "ex:a a ex:T ; ex:p ex:b .", "ex:a a ex:T ; ex:p ex:b, ex:c . ex:c a ex:C .", "QualifiedMinCount"),
+    ("qualifiedMaxCount", _prop("sh:qualifiedValueShape [ sh:class ex:C ] ; sh:qualifiedMaxCount 1"),
+     "ex:a a ex:T ; ex:p ex:b, ex:c . ex:b a ex:C . ex:c a ex:C .",
+     "ex:a a ex:T ; ex:p ex:b, ex:c . ex:c a ex:C .", "QualifiedMaxCount"),
+    ("targetSubjectsOf", "ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:p ; sh:class ex:C .",
+     "ex:a ex:p 1 .", "ex:a ex:p 1 ; a ex:C .", "Class"),
+    ("node-level-nodeKind", "ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:nodeKind sh:IRI .",
+     "[] a ex:T .", "ex:a a ex:T .", "NodeKind"),
+    ("message-and-named-property-shape",
+     "ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:property ex:P . "
+     "ex:P a sh:PropertyShape ; sh:path ex:p ; sh:minCount 1 ; sh:message \"needs an ex:p\" .",
+     "ex:a a ex:T .", "ex:a a ex:T ; ex:p 1 .", "MinCount"),
+]
+
+
+def _triples(turtle: str) -> list:
+    return [q.triple for q in ox.parse(SHAPE_PREFIXES + turtle, format=ox.RdfFormat.TURTLE)]
+
+
+def _both_engines(shapes: str, data: str) -> tuple[list, list]:
+    shape_triples, data_triples = _triples(shapes), _triples(data)
+    graph = ox.NamedNode("http://example.org/g")
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in data_triples)
+    store.add(ox.Quad(ox.NamedNode("http://example.org/other"), ox.NamedNode("http://example.org/p"),
+                      ox.Literal("another graph, not validated"), ox.NamedNode("http://example.org/h")))
+    return validate.shacl(data_triples, shape_triples), validate.shacl_sparql(store, [graph], shape_triples)
+
+
+def _named(problems) -> list:
+    return [(p.node, p.path, p.rule) for p in problems]
+
+
+@pytest.mark.parametrize("shapes, broken, conforming, component",
+                         [case[1:] for case in COMPONENT_CASES], ids=[case[0] for case in COMPONENT_CASES])
+def test_shapes_as_sparql_agree_with_pyshacl(shapes, broken, conforming, component):
+    by_pyshacl, by_sparql = _both_engines(shapes, broken)
+    assert _named(by_sparql) == _named(by_pyshacl)
+    assert any(p.rule.startswith(f"sh:{component}ConstraintComponent in ") for p in by_pyshacl)
+    assert _both_engines(shapes, conforming) == ([], [])
+
+
+def test_agreement_reports_node_path_rule_and_message():
+    by_pyshacl, by_sparql = _both_engines(COMPONENT_CASES[-1][1], COMPONENT_CASES[-1][2])
+    assert [str(p) for p in by_sparql] == [str(p) for p in by_pyshacl] == [
+        "<http://example.org/a> <http://example.org/p>: needs an ex:p "
+        "[sh:MinCountConstraintComponent in <http://example.org/P>]"]
+
+
+@pytest.mark.parametrize("shapes", [
+    _prop("sh:maxLength 2"), _prop("sh:languageIn ( \"en\" )"), _prop("sh:uniqueLang true"),
+    _prop("sh:equals ex:q"), _prop("sh:disjoint ex:q"), _prop("sh:lessThanOrEquals ex:q"),
+    _prop("sh:maxExclusive 2"), _prop("sh:and ( [ sh:class ex:C ] )"), _prop("sh:xone ( [ sh:class ex:C ] )"),
+    _prop('sh:pattern "a" ; sh:flags "i"'), _prop("sh:nodeKind sh:BlankNode"), _prop("sh:minCount 2"),
+    _prop("sh:maxCount 2"), _prop("sh:maxCount 0"), _prop("sh:deactivated true"),
+    _prop("sh:or ( [ sh:path ex:q ; sh:maxCount 1 ] )"), _prop("sh:not [ sh:path ex:q ; sh:minCount 2 ]"),
+    _prop("sh:property [ sh:path ex:q ; sh:minCount 1 ]"), _prop("sh:class [ a ex:C ]"),
+    "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:class ex:C .",
+    "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:p ; sh:class ex:C .",
+    "ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:property [ sh:path ( ex:p ex:q ) ; sh:minCount 1 ] .",
+    "ex:S a sh:PropertyShape ; sh:targetClass ex:T ; sh:path ex:p ; sh:minCount 1 .",
+    "ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:in ex:L . ex:L rdf:rest rdf:nil .",
+], ids=lambda s: s.split(";", 1)[-1][:40])
+def test_components_the_shapes_do_not_use_are_left_to_pyshacl(shapes):
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                 for t in _triples("ex:a a ex:T ; ex:p ex:b . ex:b ex:q 1 ."))
+    with pytest.raises(validate.ShaclUnsupported):
+        validate.shacl_sparql(store, None, _triples(shapes))
+
+
+def test_the_real_shapes_compile_and_the_real_graph_conforms_in_both_engines(real_sources):
+    from essaykg import pipeline as p
+
+    graphs = p._view_graphs(real_sources.data)
+    assert validate.shacl_sparql(real_sources.data, graphs, real_sources.shapes) == []
+    assert validate.shacl(p._data_graph_triples(real_sources.data), real_sources.shapes) == []
