@@ -305,3 +305,61 @@ def test_the_real_shapes_compile_and_the_real_graph_conforms_in_both_engines(rea
     graphs = p._view_graphs(real_sources.data)
     assert validate.shacl_sparql(real_sources.data, graphs, real_sources.shapes) == []
     assert validate.shacl(p._data_graph_triples(real_sources.data), real_sources.shapes) == []
+
+
+# ------------------------------------------------------------------ the pieces of a report
+
+def test_problem_line_names_node_path_message_and_rule():
+    assert str(validate.Problem("claim:x", "ekg:evidence", "sh:MinCount", "needs one")) == \
+        "claim:x ekg:evidence: needs one [sh:MinCount]"
+    assert str(validate.Problem("claim:x", "", "check c", "is wrong")) == "claim:x: is wrong [check c]"
+
+
+def test_check_reads_its_name_and_first_comment_line(tmp_path):
+    (tmp_path / "b-check.rq").write_text("#  Says what it checks.\nSELECT ?node WHERE { ?node ?p ?o }\n",
+                                         encoding="utf-8")
+    (tmp_path / "a-check.rq").write_text("", encoding="utf-8")
+    (tmp_path / "not-a-check.txt").write_text("# no\n", encoding="utf-8")
+    checks = validate.load_checks(tmp_path)
+    assert [(c.name, c.description) for c in checks] == [("a-check", ""), ("b-check", "Says what it checks.")]
+    assert checks[1].query.startswith("#  Says what it checks.\nSELECT")
+
+
+def test_a_check_without_problem_column_reports_its_description_and_names_any_node():
+    store = ox.Store()
+    g = ox.NamedNode("http://example.org/g")
+    store.add(ox.Quad(ox.NamedNode(config.BASE + "id/x"), ox.NamedNode("http://example.org/p"), ox.Literal("v"), g))
+    checks = [validate.Check("object", "An object.", "SELECT ?node WHERE { ?s ?p ?node }"),
+              validate.Check("subject", "A subject.", "SELECT ?node ?problem WHERE { ?node ?p ?o BIND('why' AS ?problem) }")]
+    assert [str(p) for p in validate.run_checks(store, checks)] == [
+        "v: An object. [check object]", "id:x: why [check subject]"]
+
+
+def test_parallel_map_keeps_the_order():
+    assert validate._parallel_map(lambda n: n * n, range(7)) == [0, 1, 4, 9, 16, 25, 36]
+    assert validate._parallel_map(lambda n: n + 1, [41]) == [42]
+
+
+def test_to_rdflib_keeps_languages_datatypes_and_blank_nodes():
+    import rdflib
+
+    s, p = ox.BlankNode("b1"), ox.NamedNode("http://example.org/p")
+    graph = validate.to_rdflib([ox.Triple(s, p, ox.Literal("chat", language="fr")),
+                                ox.Triple(s, p, ox.Literal("3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+                                ox.Triple(s, p, ox.NamedNode("http://example.org/o"))])
+    assert set(graph) == {
+        (rdflib.BNode("b1"), rdflib.URIRef("http://example.org/p"), rdflib.Literal("chat", lang="fr")),
+        (rdflib.BNode("b1"), rdflib.URIRef("http://example.org/p"), rdflib.Literal(3)),
+        (rdflib.BNode("b1"), rdflib.URIRef("http://example.org/p"), rdflib.URIRef("http://example.org/o")),
+    }
+
+
+def test_shacl_names_a_literal_value_and_a_blank_focus_node():
+    shapes = _triples("ex:S a sh:NodeShape ; sh:targetClass ex:T ; "
+                      "sh:property [ sh:path ex:p ; sh:nodeKind sh:IRI ; sh:message \"an IRI\" ] .")
+    data = _triples('[] a ex:T ; ex:p "lit" .')
+    assert [str(p) for p in validate.shacl(data, shapes)] == [
+        "a blank node <http://example.org/p>: an IRI (value: 'lit') [sh:NodeKindConstraintComponent in <http://example.org/S>]"]
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data)
+    assert [str(p) for p in validate.shacl_sparql(store, None, shapes)] == [str(p) for p in validate.shacl(data, shapes)]
