@@ -157,3 +157,31 @@ def test_a_failing_quality_check_fails_the_build(sources_copy, source_path):
                        ontology_dir=sources_copy.ontology_dir, log=lambda _m: None)
     assert str(failure.value) == ("quality checks failed:\n"
                                   "  claim:her-came-first: is linked to itself in the argument [check argument-self-link]")
+
+
+def test_a_small_graph_is_drawn_whole_and_a_large_one_as_its_first_claims(monkeypatch):
+    data = load_sources().data
+    stats = {"nodes": pipeline.VIEW_NODES}
+    assert pipeline.view_of(data, stats) == (data, stats, "")
+    monkeypatch.setattr(pipeline, "VIEW_NODES", 20)
+    view, view_stats, note = pipeline.view_of(data, {"nodes": 400})
+    match = re.fullmatch(r" \(a filtered view: the first (\d+) claims and what they link to, (\d+) of 400 nodes; "
+                         r"the view draws at most 20\)", note)
+    assert match, note
+    claims, shown = int(match[1]), int(match[2])
+    assert view_stats == {"kinds": view_stats["kinds"], "view_note": note[2:-1]}
+    assert sum(view_stats["kinds"].values()) == shown and view_stats["kinds"]["claim"] == claims >= 1
+    ordered = [row["c"].value for row in data.query(
+        "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
+        use_default_graph_as_union=True)]
+    drawn = {q.subject.value for q in view.quads_for_pattern(None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                                           ox.NamedNode("http://schema.org/Claim"))}
+    # the first claims in the essay's order, and the claims they link to
+    assert ordered[0] in drawn and len(drawn) == claims and set(ordered[claims + 5:]) - drawn
+    # the essay is drawn, and each drawn claim's evidence anchors with their selectors
+    assert next(view.quads_for_pattern(ox.NamedNode(config.ESSAY_IRI), None, None), None) is not None
+    first = ox.NamedNode(ordered[0])
+    for evidence in data.quads_for_pattern(first, ox.NamedNode(config.EKG + "evidence"), None):
+        assert set(data.quads_for_pattern(evidence.object, None, None)) <= set(view)
+        for sel in data.quads_for_pattern(evidence.object, ox.NamedNode("http://www.w3.org/ns/oa#hasSelector"), None):
+            assert set(data.quads_for_pattern(sel.object, None, None)) <= set(view)
