@@ -330,3 +330,55 @@ def test_a_paragraph_error_and_anchor_errors_are_reported_together():
     store = tiny_store(anchor_trig("z", "beta", 9, 13, 1), paragraphs=paragraphs)
     assert verify_error(store) == ["para:3: paragraph 3 is not at [40, 53) in the text",
                                    "anchor:z: expected 'beta' at [9, 13), found 'eta '"]
+
+
+def test_locate_on_the_tiny_text_counts_occurrences_from_the_start():
+    source = tiny_source()
+    assert anchors.locate(source, "Alpha").start == 0
+    assert [anchors.locate(source, "eta", n).start for n in (1, 2, 3)] == [9, 35, 46]
+    assert anchors.locate(source, "m", 2).start == 16  # "gamma": the next occurrence may be adjacent
+    with pytest.raises(anchors.AnchorError, match=r"^quote not found in tiny.txt \(occurrence 4\): 'eta'$"):
+        anchors.locate(source, "eta", 4)
+    with pytest.raises(anchors.AnchorError, match="^an empty quote cannot be anchored$"):
+        anchors.locate(source, "")
+
+
+def test_selector_trig_of_a_whole_paragraph_has_no_prefix_or_suffix():
+    located = anchors.locate(tiny_source(), "Delta epsilon zeta.")
+    assert (located.prefix, located.suffix, located.paragraph) == ("", "", 2)
+    assert anchors.selector_trig("p2-all", located) == (
+        "    anchor:p2-all a oa:SpecificResource ;\n"
+        "        oa:hasSource her:essay ;\n"
+        "        dcterms:isPartOf para:2 ;\n"
+        "        oa:hasSelector selector:p2-all-quote, selector:p2-all-position .\n"
+        "    selector:p2-all-quote a oa:TextQuoteSelector ;\n"
+        '        oa:exact "Delta epsilon zeta." .\n'
+        "    selector:p2-all-position a oa:TextPositionSelector ;\n"
+        "        oa:start 20 ;\n"
+        "        oa:end 39 .\n"
+    )
+
+
+def test_two_wrong_checksums_are_two_lines():
+    store = tiny_store(sha="abc")
+    store.add(ox.Quad(ox.NamedNode(config.ESSAY_BASE + "other"), ox.NamedNode("http://schema.org/sha256"),
+                      ox.Literal("def"), ox.NamedNode(config.ESSAY_BASE + "graph/essay")))
+    assert verify_error(store) == [
+        "checksum mismatch: the anchors were made on a text with SHA-256 abc, but tiny.txt has sha-of-tiny",
+        "checksum mismatch: the anchors were made on a text with SHA-256 def, but tiny.txt has sha-of-tiny"]
+
+
+@pytest.mark.parametrize("kind", ["no position", "not exact", "wrong paragraph"])
+def test_every_anchor_is_checked_after_one_fails(kind):
+    # several anchors broken the same way: each is named (the query returns them in no set order)
+    def broken(slug, exact, start, end, para):
+        if kind == "no position":
+            return anchor_trig(slug, exact, start, end, para, position=False)
+        if kind == "not exact":
+            return anchor_trig(slug, exact, start + 1, end + 1, para)
+        return anchor_trig(slug, exact, start, end, 3 if para != 3 else 1)
+
+    store = tiny_store(broken("a", "Alpha", 0, 5, 1), broken("b", "beta", 8, 12, 1), broken("d", "Delta", 20, 25, 2),
+                       broken("e", "Eta", 40, 43, 3))
+    lines = verify_error(store)
+    assert [line.split(":")[1] for line in lines] == ["a", "b", "d", "e"], lines
