@@ -168,6 +168,7 @@ PYSHACL_LIMIT = 5_000  # data triples (the essay has about 2,000); above this th
 
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 class ShaclUnsupported(Exception):
@@ -395,24 +396,26 @@ class _Plan:
 
 
 def _default_message(name: str, arg, focus: str, path: str | None) -> str:
+    """pySHACL's wording for the components where it is short; the shapes give sh:message for the
+    others (sh:or, sh:not, sh:lessThan, sh:qualified...), which get a plain 'does not satisfy'."""
     where = f"{focus}->{path}" if path else focus
-    short = shorten(arg.value) if isinstance(arg, ox.NamedNode) else getattr(arg, "value", str(arg))
-    full = str(arg) if isinstance(arg, (ox.NamedNode, ox.Literal)) else short
+    short = shorten(arg.value) if isinstance(arg, ox.NamedNode) else arg.value
+    if isinstance(arg, ox.Literal) and arg.datatype.value.startswith(XSD):
+        number = f'Literal("{arg.value}", datatype=xsd:{arg.datatype.value[len(XSD):]})'  # as pySHACL prints it
+    else:
+        number = short
     return {
         "minCount": f"Less than {short} values on {where}",
         "maxCount": f"More than {short} values on {where}",
         "class": f"Value does not have class {short}",
         "datatype": f"Value is not Literal with datatype {short}",
         "nodeKind": f"Value is not of Node Kind {short}",
-        "minLength": f"String length not >= {short}",
+        "minLength": f"String length not >= {number}",
+        "minInclusive": f"Value is not >= {number}",
         "pattern": f"Value does not match pattern '{short}'",
-        "in": "Value not in the list of allowed values",
-        "hasValue": f"Node {where} does not contain a value in the set: ['{full}']",
-        "node": f"Value does not conform to Shape {short}",
-        "or": f"Node {focus} must conform to one or more shapes",
-        "not": f"Node {focus} must not conform to shape {short}",
-        "lessThan": f"Value of {where} not < {short}",
-    }.get(name, f"Value does not satisfy sh:{name.split(':')[-1]} {short}")
+        "hasValue": f"Node {where} does not contain a value in the set: ['{arg}']",
+        "node": f"Value does not conform to Shape {short}. See details for more information.",
+    }.get(name, f"Value does not satisfy sh:{name}" + ("" if isinstance(arg, ox.BlankNode) else f" {short}"))
 
 
 def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
