@@ -399,7 +399,8 @@ def _default_message(name: str, arg, focus: str, path: str | None) -> str:
     """pySHACL's wording for the components where it is short; the shapes give sh:message for the
     others (sh:or, sh:not, sh:lessThan, sh:qualified...), which get a plain 'does not satisfy'."""
     where = f"{focus}->{path}" if path else focus
-    short = shorten(arg.value) if isinstance(arg, ox.NamedNode) else arg.value
+    # a blank node's label is drawn at random: named by what it is, so messages are the same every run
+    short = arg.value if isinstance(arg, ox.Literal) else _describe_ox(arg)
     if isinstance(arg, ox.Literal) and arg.datatype.value.startswith(XSD):
         number = f'Literal("{arg.value}", datatype=xsd:{arg.datatype.value[len(XSD):]})'  # as pySHACL prints it
     else:
