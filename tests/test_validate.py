@@ -226,6 +226,11 @@ COMPONENT_CASES = [
     ("property-shape-also-the-object-of-another-triple",
      "ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:property _:ps . _:ps sh:path ex:p ; sh:minCount 1 . "
      "ex:A ex:about _:ps .", "ex:a a ex:T .", "ex:a a ex:T ; ex:p 1 .", "MinCount"),
+    ("node-level-node-shared-value",  # the same failing value under two focus nodes: its details twice
+     _prop("sh:node ex:N") + " ex:N a sh:NodeShape ; sh:class ex:C . "
+     "ex:S2 a sh:NodeShape ; sh:targetClass ex:U ; sh:node [ sh:class ex:C ] .",
+     "ex:a a ex:T ; ex:p ex:b . ex:a2 a ex:T ; ex:p ex:b . ex:u a ex:U .",
+     "ex:a a ex:T ; ex:p ex:b . ex:a2 a ex:T ; ex:p ex:b . ex:b a ex:C . ex:u a ex:U, ex:C .", "Node*"),
     ("minCount", _prop("sh:minCount 1"), "ex:a a ex:T .", "ex:a a ex:T ; ex:p 1 .", "MinCount"),
     ("maxCount", _prop("sh:maxCount 1"), "ex:a a ex:T ; ex:p 1, 2 .", "ex:a a ex:T ; ex:p 1 .", "MaxCount"),
     ("lessThan", _prop("sh:lessThan ex:end"), "ex:a a ex:T ; ex:p 5 ; ex:end 3 .",
@@ -317,6 +322,13 @@ def test_components_the_shapes_do_not_use_are_left_to_pyshacl(shapes):
                  for t in _triples("ex:a a ex:T ; ex:p ex:b . ex:b ex:q 1 ."))
     with pytest.raises(validate.ShaclUnsupported):
         validate.shacl_sparql(store, None, _triples(shapes))
+
+
+def test_a_malformed_list_in_the_shapes_is_named():
+    store = ox.Store()
+    with pytest.raises(validate.ShaclUnsupported, match="^a malformed RDF list in the shapes$"):
+        validate.shacl_sparql(store, None, _triples(
+            "ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:in ex:L . ex:L rdf:rest rdf:nil ."))
 
 
 def test_the_real_shapes_compile_and_the_real_graph_conforms_in_both_engines(real_sources):
