@@ -289,9 +289,9 @@ class _Compiler:
     def conforms(self, shape, v: str) -> str:
         """A SPARQL expression: ``v`` conforms to ``shape`` (all its constraints, its property shapes)."""
         params = self.params(shape)
+        if "path" in params:  # a property shape used as a whole (inside sh:or, sh:not...): its
+            return self.property_conforms(shape, v)  # constraints are on the path's values, not on v
         parts = [self.value_test(n, a, v) for n in _VALUE_PARAMS for a in params.get(n, [])]
-        if "path" in params:  # a property shape used as a whole (inside sh:or, sh:node...)
-            parts.append(self.property_conforms(shape, v))
         parts += [self.property_conforms(ps, v) for ps in params.get("property", [])]
         return "(" + (" && ".join(f"COALESCE({p}, false)" for p in parts) or "true") + ")"
 
@@ -299,11 +299,11 @@ class _Compiler:
         """A nested property shape: the shapes use sh:minCount 1 and sh:hasValue there, nothing else."""
         params = self.params(ps)
         p = _nt(self.path(ps))
-        unsupported = sorted(set(params) - {"path", "minCount", "hasValue", "message"})
+        unsupported = sorted(set(params) - {"path", "minCount", "hasValue"})
         if unsupported:
             raise ShaclUnsupported(f"a nested sh:{unsupported[0]}")
         parts = [f"EXISTS {{ {focus} {p} {self.var()} }}" for arg in params.get("minCount", [])
-                 if _count(arg, (0, 1), "a nested sh:minCount")]
+                 if _count(arg, (1,), "a nested sh:minCount")]
         parts += [f"EXISTS {{ {focus} {p} {_nt(arg)} }}" for arg in params.get("hasValue", [])]
         return "(" + (" && ".join(parts) or "true") + ")"
 
@@ -338,8 +338,8 @@ class _Compiler:
         p = _nt(path)
         out = []
         for arg in params.get("minCount", []):
-            if _count(arg, (0, 1), "sh:minCount"):
-                out.append(_Plan("minCount", arg, ps, path, f"FILTER NOT EXISTS {{ ?focus {p} ?_x }}"))
+            _count(arg, (1,), "sh:minCount")
+            out.append(_Plan("minCount", arg, ps, path, f"FILTER NOT EXISTS {{ ?focus {p} ?_x }}"))
         for arg in params.get("maxCount", []):
             _count(arg, (1,), "sh:maxCount")
             out.append(_Plan("maxCount", arg, ps, path, f"?focus {p} ?_a, ?_b FILTER(!sameTerm(?_a, ?_b))"))

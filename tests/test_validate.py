@@ -217,6 +217,8 @@ COMPONENT_CASES = [
      "ex:a a ex:T ; ex:r 1 .", "ex:a a ex:T ; ex:q 1 . ex:b a ex:T ; ex:p 1 .", "Or"),
     ("not", _prop("sh:not [ sh:path ex:q ; sh:minCount 1 ]"), "ex:a a ex:T ; ex:p ex:b . ex:b ex:q 1 .",
      "ex:a a ex:T ; ex:p ex:b . ex:b ex:r 1 .", "Not"),
+    ("not-of-two-constraints", _prop("sh:not [ sh:path ex:q ; sh:minCount 1 ; sh:hasValue ex:x ]"),
+     "ex:a a ex:T ; ex:p ex:b . ex:b ex:q ex:x .", "ex:a a ex:T ; ex:p ex:b, ex:c . ex:b ex:q ex:y .", "Not"),
     ("node", _prop("sh:node ex:N") + " ex:N a sh:NodeShape ; sh:class ex:C ; "
      "sh:property [ sh:path ex:q ; sh:hasValue ex:x ] .",
      "ex:a a ex:T ; ex:p ex:b, ex:c . ex:b a ex:C ; ex:q ex:y . ex:c ex:q ex:x .",
@@ -307,7 +309,8 @@ def test_agreement_reports_node_path_rule_and_message():
     _prop("sh:equals ex:q"), _prop("sh:disjoint ex:q"), _prop("sh:lessThanOrEquals ex:q"),
     _prop("sh:maxExclusive 2"), _prop("sh:and ( [ sh:class ex:C ] )"), _prop("sh:xone ( [ sh:class ex:C ] )"),
     _prop('sh:pattern "a" ; sh:flags "i"'), _prop("sh:nodeKind sh:BlankNode"), _prop("sh:minCount 2"),
-    _prop("sh:maxCount 2"), _prop("sh:maxCount 0"), _prop("sh:deactivated true"),
+    _prop("sh:maxCount 2"), _prop("sh:maxCount 0"), _prop("sh:minCount 0"), _prop("sh:deactivated true"),
+    _prop("sh:not [ sh:path ex:q ; sh:minCount 0 ]"), _prop("sh:or ( [ sh:path ex:q ; sh:minCount 1 ; sh:message \"m\" ] )"),
     _prop("sh:or ( [ sh:path ex:q ; sh:maxCount 1 ] )"), _prop("sh:not [ sh:path ex:q ; sh:minCount 2 ]"),
     _prop("sh:property [ sh:path ex:q ; sh:minCount 1 ]"), _prop("sh:class [ a ex:C ]"),
     "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:class ex:C .",
