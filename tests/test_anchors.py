@@ -368,7 +368,7 @@ def test_two_wrong_checksums_are_two_lines():
         "checksum mismatch: the anchors were made on a text with SHA-256 def, but tiny.txt has sha-of-tiny"]
 
 
-@pytest.mark.parametrize("kind", ["no position", "not exact", "wrong paragraph"])
+@pytest.mark.parametrize("kind", ["no position", "not exact", "wrong paragraph", "no paragraph"])
 def test_every_anchor_is_checked_after_one_fails(kind):
     # several anchors broken the same way: each is named (the query returns them in no set order)
     def broken(slug, exact, start, end, para):
@@ -376,6 +376,8 @@ def test_every_anchor_is_checked_after_one_fails(kind):
             return anchor_trig(slug, exact, start, end, para, position=False)
         if kind == "not exact":
             return anchor_trig(slug, exact, start + 1, end + 1, para)
+        if kind == "no paragraph":
+            return anchor_trig(slug, exact, start, end, None)
         return anchor_trig(slug, exact, start, end, 3 if para != 3 else 1)
 
     store = tiny_store(broken("a", "Alpha", 0, 5, 1), broken("b", "beta", 8, 12, 1), broken("d", "Delta", 20, 25, 2),
