@@ -13,6 +13,12 @@ from essaykg.build import pipeline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+# mutmut runs the tests in a copy of the repository one folder down (mutants/), where the text beside
+# the clone is one folder further up: the same file, seen from the copy.
+_OUTER_SOURCE = kg_config.ROOT.parent.parent / "shared" / "source" / kg_config.DEFAULT_SOURCE.name
+if kg_config.ROOT.name == "mutants" and not kg_config.DEFAULT_SOURCE.is_file() and _OUTER_SOURCE.is_file():
+    kg_config.DEFAULT_SOURCE = _OUTER_SOURCE
+
 
 def pytest_report_header(config):
     where = kg_config.DEFAULT_SOURCE if kg_config.DEFAULT_SOURCE.is_file() else "MISSING"

@@ -206,8 +206,11 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
             anchor_errors.append(f"{name(row)}: suffix {suffix!r} does not follow the quote")
         number = row["number"]
         span = paragraphs.get(int(number.value)) if number is not None else None
+        if row["para"] is None:
+            anchor_errors.append(f"{name(row)}: names no paragraph (dcterms:isPartOf a paragraph with a schema:position)")
+            continue
         if span is None or not (span[0] <= start and end <= span[1]):
-            anchor_errors.append(f"{name(row)}: [{start}, {end}) is not inside the paragraph it names ({namespaces.shorten(_value(row['para']) or '')})")
+            anchor_errors.append(f"{name(row)}: [{start}, {end}) is not inside the paragraph it names ({namespaces.shorten(row['para'].value)})")
             continue
         covered.add(int(number.value))
     errors.extend(sorted(anchor_errors))

@@ -1,0 +1,188 @@
+"""The build's own steps: what it logs, which SHACL engine it takes, where the checks run, the summary line."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from essaykg import config, namespaces
+from essaykg.build import pipeline, validate
+from essaykg.build.load import ONTOLOGY_GRAPH, load_sources, store_of
+
+
+def test_a_build_logs_each_step_it_ran(source_path, tmp_path):
+    lines = []
+    pipeline.build(source_path, tmp_path / "out", log=lines.append)
+    assert all(re.match(r"\[ *\d+\.\d\ds\] ", line) for line in lines), lines
+    assert [line.split("] ", 1)[1] for line in lines] == [
+        "loaded 2698 quads from 10 files",
+        "SHACL: conforms",
+        f"verified 94 anchors against {source_path.name} (paragraphs with anchors: 28/28)",
+        "quality checks: 13 passed",
+        "wrote the argument in Argdown",
+        "summarized",
+        "rendered graph.html, themes.html",
+        "documented the ontology: ontology.html",
+        f"wrote 12 files to {tmp_path / 'out'}",
+    ]
+
+
+def test_summary_line_says_what_was_built():
+    stats = {"triples": 10, "graphs": {"a": 4, "b": 6}, "claim_graphs": 1, "entities": 2, "themes": 3, "claims": 4,
+             "quotations": 5, "anchors_verified": 6, "anchors": 7, "paragraphs_covered": 8, "paragraphs": 9,
+             "source": {"verified": True}}
+    assert pipeline.summary_line(stats) == (
+        "built 10 triples in 2 graphs (1 claim graphs): 2 entities, 3 themes, 4 claims, 5 quotations; "
+        "6/7 anchors verified; paragraphs covered 8/9")
+    stats["source"]["verified"] = False
+    assert "quotations; anchors NOT verified; paragraphs" in pipeline.summary_line(stats)
+
+
+def test_resolve_source(tmp_path, monkeypatch):
+    text = tmp_path / "t.txt"
+    text.write_text("x", encoding="utf-8")
+    assert pipeline.resolve_source(text) == text
+    with pytest.raises(pipeline.BuildError, match=f"^--source {tmp_path / 'nope'}: no such file$"):
+        pipeline.resolve_source(tmp_path / "nope")
+    monkeypatch.setattr(config, "DEFAULT_SOURCE", text)
+    assert pipeline.resolve_source(None) == text
+    monkeypatch.setattr(config, "DEFAULT_SOURCE", tmp_path / "absent")
+    monkeypatch.setenv("CI", "false")
+    assert pipeline.resolve_source(None) is None
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pipeline.BuildError, match="in CI the anchors must be verified"):
+        pipeline.resolve_source(None)
+
+
+def test_optional_module_is_none_only_when_the_module_itself_is_missing():
+    assert pipeline._optional_module("kinds").__name__ == "essaykg.kinds"
+    assert pipeline._optional_module("no_such_module") is None
+
+
+def _graph(value: str) -> ox.NamedNode:
+    return ox.NamedNode(value)
+
+
+def test_assertion_graphs_are_left_out_of_shacl_and_the_view():
+    assertion = _graph(namespaces.PREFIXES["assertion"] + "x")
+    other = _graph(namespaces.BASE + "graph/entities")
+    s, p = ox.NamedNode(namespaces.BASE + "id/a"), ox.NamedNode("http://schema.org/name")
+    quads = [ox.Quad(s, p, ox.Literal("in assertion"), assertion), ox.Quad(s, p, ox.Literal("in data"), other)]
+    assert pipeline._data_graph_triples(quads) == [ox.Triple(s, p, ox.Literal("in data"))]
+    store = store_of(quads)
+    assert pipeline._view_graphs(store) == [other]
+    with pipeline._assertion_graphs_set_aside(store):
+        assert set(store) == {quads[1]}
+    assert set(store) == set(quads)
+
+
+def test_large_graphs_take_the_sparql_engine_and_small_ones_pyshacl(monkeypatch):
+    sources = load_sources()
+    graphs = pipeline._view_graphs(sources.data)
+    count = len(sources.data)
+    assert pipeline._shacl(sources.data, count, graphs, sources.shapes) == ([], "")
+    monkeypatch.setattr(validate, "PYSHACL_LIMIT", count - 1)
+    assert pipeline._shacl(sources.data, count, graphs, sources.shapes) == (
+        [], f" ({count} quads: the shapes run as SPARQL queries)")
+    assert len(sources.data) == count  # the assertion graphs are back
+    # shapes the compiler does not know: pySHACL after all
+    odd = sources.shapes + [ox.Triple(ox.NamedNode(namespaces.BASE + "shapes#X"),
+                                      ox.NamedNode(validate.SH + "targetNode"), ox.NamedNode(namespaces.BASE + "id/a"))]
+    assert pipeline._shacl(sources.data, count, graphs, odd) == ([], "")
+    monkeypatch.setattr(validate, "PYSHACL_LIMIT", count)
+    calls = []
+    monkeypatch.setattr(validate, "shacl_sparql", lambda *a: calls.append(a) or [])
+    pipeline._shacl(sources.data, count, graphs, sources.shapes)
+    assert calls == []
+
+
+def test_checks_run_over_the_data_and_the_ontology_graph_which_is_then_removed():
+    sources = load_sources()
+    before = len(sources.data)
+    extra = ox.Quad(ox.NamedNode(namespaces.EKG + "testTerm"), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                    ox.NamedNode("http://www.w3.org/2002/07/owl#Class"), ONTOLOGY_GRAPH)
+    ontology = list(sources.ontology) + [extra]
+    checks = [c for c in validate.load_checks() if c.name == "minted-term-undocumented"]
+    found = pipeline._run_checks(sources.data, type(sources)(sources.data, ontology, [], []), checks)
+    assert {p.node for p in found} == {"ekg:testTerm"}
+    assert len(sources.data) == before
+    # a data graph that uses the ontology graph's name: the checks run on a copy, the data is untouched
+    sources.data.add(extra)
+    found = pipeline._run_checks(sources.data, type(sources)(sources.data, list(sources.ontology), [], []), checks)
+    assert {p.node for p in found} == {"ekg:testTerm"}
+    assert extra in sources.data and len(sources.data) == before + 1
+
+
+def test_a_failed_shacl_step_also_reports_the_quality_checks(sources_copy, source_path):
+    # a person whose name is misspelt: SHACL misses a schema:name, the check names the typo
+    shutil.copy(Path(__file__).parent / "fixtures" / "broken" / "typo-replaces-term.trig", sources_copy.graph_dir)
+    with pytest.raises(pipeline.BuildError) as failure:
+        pipeline.build(source_path, sources_copy.out_dir, graph_dir=sources_copy.graph_dir,
+                       ontology_dir=sources_copy.ontology_dir, log=lambda _m: None)
+    text = str(failure.value)
+    assert text.startswith("SHACL validation failed:\n  ")
+    assert "\nquality checks failed:\n  schema:nmae: is used as a property but defined nowhere" in text
+
+
+def test_a_broken_anchor_fails_the_build_naming_the_text(sources_copy, source_path):
+    anchors_file = sources_copy.graph_dir / "essays" / "her-2023" / "anchors.trig"
+    text = anchors_file.read_text(encoding="utf-8")
+    assert "oa:start 7362 ;" in text
+    anchors_file.write_text(text.replace("oa:start 7362 ;", "oa:start 7363 ;"), encoding="utf-8")
+    with pytest.raises(pipeline.BuildError) as failure:
+        pipeline.build(source_path, sources_copy.out_dir, graph_dir=sources_copy.graph_dir,
+                       ontology_dir=sources_copy.ontology_dir, log=lambda _m: None)
+    assert str(failure.value) == (
+        f"anchors do not match {source_path}:\nanchor:p16-disordered-passivity: expected 'disordered passivity' "
+        "at [7363, 7382), found 'isordered passivity'")
+    assert not sources_copy.out_dir.exists()
+
+
+def test_an_unreadable_text_is_a_build_error(sources_copy, tmp_path):
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes(b"caf\xe9")
+    with pytest.raises(pipeline.BuildError, match=f"^cannot read the essay's text {bad}: "):
+        pipeline.build(bad, sources_copy.out_dir, graph_dir=sources_copy.graph_dir,
+                       ontology_dir=sources_copy.ontology_dir, log=lambda _m: None)
+
+
+def test_a_failing_quality_check_fails_the_build(sources_copy, source_path):
+    (sources_copy.graph_dir / "self.trig").write_text(
+        "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in namespaces.PREFIXES.items())
+        + "hg:essay { claim:her-came-first ekg:supports claim:her-came-first . }\n", encoding="utf-8")
+    with pytest.raises(pipeline.BuildError) as failure:
+        pipeline.build(source_path, sources_copy.out_dir, graph_dir=sources_copy.graph_dir,
+                       ontology_dir=sources_copy.ontology_dir, log=lambda _m: None)
+    assert str(failure.value) == ("quality checks failed:\n"
+                                  "  claim:her-came-first: is linked to itself in the argument [check argument-self-link]")
+
+
+def test_a_small_graph_is_drawn_whole_and_a_large_one_as_its_first_claims(monkeypatch):
+    data = load_sources().data
+    stats = {"nodes": pipeline.VIEW_NODES}
+    assert pipeline.view_of(data, stats) == (data, stats, "")
+    monkeypatch.setattr(pipeline, "VIEW_NODES", 20)
+    view, view_stats, note = pipeline.view_of(data, {"nodes": 400})
+    match = re.fullmatch(r" \(a filtered view: the first (\d+) claims and what they link to, (\d+) of 400 nodes; "
+                         r"the view draws at most 20\)", note)
+    assert match, note
+    claims, shown = int(match[1]), int(match[2])
+    assert view_stats == {"kinds": view_stats["kinds"], "view_note": note[2:-1]}
+    assert sum(view_stats["kinds"].values()) == shown and view_stats["kinds"]["claim"] == claims >= 1
+    ordered = [row["c"].value for row in data.query(
+        "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
+        use_default_graph_as_union=True)]
+    drawn = {q.subject.value for q in view.quads_for_pattern(None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                                           ox.NamedNode("http://schema.org/Claim"))}
+    # the first claims in the essay's order, and the claims they link to
+    assert ordered[0] in drawn and len(drawn) == claims and set(ordered[claims + 5:]) - drawn
+    # the essay is drawn, and each drawn claim's evidence anchors with their selectors
+    assert next(view.quads_for_pattern(ox.NamedNode(namespaces.ESSAY_IRI), None, None), None) is not None
+    first = ox.NamedNode(ordered[0])
+    for evidence in data.quads_for_pattern(first, ox.NamedNode(namespaces.EKG + "evidence"), None):
+        assert set(data.quads_for_pattern(evidence.object, None, None)) <= set(view)
+        for sel in data.quads_for_pattern(evidence.object, ox.NamedNode("http://www.w3.org/ns/oa#hasSelector"), None):
+            assert set(data.quads_for_pattern(sel.object, None, None)) <= set(view)
