@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from _golden import SUMMARY
 
 from essaykg import config, namespaces
 from essaykg.build import pipeline, validate
+from essaykg.view import shown
 from essaykg.build.load import ONTOLOGY_GRAPH, load_sources, store_of
 
 
@@ -18,15 +20,18 @@ def test_a_build_logs_each_step_it_ran(source_path, tmp_path):
     pipeline.build(source_path, tmp_path / "out", log=lines.append)
     assert all(re.match(r"\[ *\d+\.\d\ds\] ", line) for line in lines), lines
     assert [line.split("] ", 1)[1] for line in lines] == [
-        "loaded 2698 quads from 10 files",
+        f"loaded {SUMMARY['triples']} quads from 11 files",
         "SHACL: conforms",
-        f"verified 94 anchors against {source_path.name} (paragraphs with anchors: 28/28)",
+        f"verified {SUMMARY['anchors']} anchors against {source_path.name} (paragraphs with anchors: 28/28)",
+        "mentions: graph/essays/her-2023/mentions.trig is what `python build.py mentions` writes",
         "quality checks: 13 passed",
-        "wrote the argument in Argdown",
         "summarized",
+        "argument.argdown: the argument in Argdown, written",
         "rendered graph.html, themes.html",
+        "drew the argument map",
         "documented the ontology: ontology.html",
-        f"wrote 12 files to {tmp_path / 'out'}",
+        "reader.html: the annotated reader, rendered",
+        f"wrote 14 files to {tmp_path / 'out'}",
     ]
 
 
@@ -57,17 +62,13 @@ def test_resolve_source(tmp_path, monkeypatch):
         pipeline.resolve_source(None)
 
 
-def test_optional_module_is_none_only_when_the_module_itself_is_missing():
-    assert pipeline._optional_module("kinds").__name__ == "essaykg.kinds"
-    assert pipeline._optional_module("no_such_module") is None
-
-
 def _graph(value: str) -> ox.NamedNode:
     return ox.NamedNode(value)
 
 
 def test_assertion_graphs_are_left_out_of_shacl_and_the_view():
     assertion = _graph(namespaces.PREFIXES["assertion"] + "x")
+    assert namespaces.is_assertion_graph(assertion.value) and not namespaces.is_assertion_graph(namespaces.BASE + "graph/x")
     other = _graph(namespaces.BASE + "graph/entities")
     s, p = ox.NamedNode(namespaces.BASE + "id/a"), ox.NamedNode("http://schema.org/name")
     quads = [ox.Quad(s, p, ox.Literal("in assertion"), assertion), ox.Quad(s, p, ox.Literal("in data"), other)]
@@ -162,16 +163,16 @@ def test_a_failing_quality_check_fails_the_build(sources_copy, source_path):
 
 def test_a_small_graph_is_drawn_whole_and_a_large_one_as_its_first_claims(monkeypatch):
     data = load_sources().data
-    stats = {"nodes": pipeline.VIEW_NODES}
-    assert pipeline.view_of(data, stats) == (data, stats, "")
+    stats = {"nodes": shown.VIEW_NODES}
+    assert shown.view_of(data, stats) == (data, stats, "")
     monkeypatch.setattr(pipeline, "VIEW_NODES", 20)
-    view, view_stats, note = pipeline.view_of(data, {"nodes": 400})
+    view, view_stats, note = shown.view_of(data, {"nodes": 400})
     match = re.fullmatch(r" \(a filtered view: the first (\d+) claims and what they link to, (\d+) of 400 nodes; "
                          r"the view draws at most 20\)", note)
     assert match, note
-    claims, shown = int(match[1]), int(match[2])
+    claims, drawn = int(match[1]), int(match[2])
     assert view_stats == {"kinds": view_stats["kinds"], "view_note": note[2:-1]}
-    assert sum(view_stats["kinds"].values()) == shown and view_stats["kinds"]["claim"] == claims >= 1
+    assert sum(view_stats["kinds"].values()) == drawn and view_stats["kinds"]["claim"] == claims >= 1
     ordered = [row["c"].value for row in data.query(
         "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
         use_default_graph_as_union=True)]
