@@ -165,7 +165,7 @@ def test_a_small_graph_is_drawn_whole_and_a_large_one_as_its_first_claims(monkey
     data = load_sources().data
     stats = {"nodes": shown.VIEW_NODES}
     assert shown.view_of(data, stats) == (data, stats, "")
-    monkeypatch.setattr(pipeline, "VIEW_NODES", 20)
+    monkeypatch.setattr(shown, "VIEW_NODES", 20)
     view, view_stats, note = shown.view_of(data, {"nodes": 400})
     match = re.fullmatch(r" \(a filtered view: the first (\d+) claims and what they link to, (\d+) of 400 nodes; "
                          r"the view draws at most 20\)", note)
