@@ -16,7 +16,7 @@ Four parts, each comparing what this tool does with what a user would pick inste
   least squares on log-log; and what broke first (pySHACL, the quality checks, the full graph view).
 
 Medians of repeated runs; the machine is described in the JSON (CPU, cores, memory, load, versions).
-Nothing here is asserted: tests/test_bench.py checks the arithmetic and the harness, never a time.
+Nothing here is asserted: tests/benchmarks/test_bench.py checks the arithmetic and the harness, never a time.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ STEP_LINE = re.compile(r"^\[\s*([0-9.]+)s\] (.*)$")
 
 # Quality checks whose FILTER NOT EXISTS over a join Oxigraph evaluates once per outer row, from
 # scratch: quadratic, 10 s on 10^5 triples. The same check as MINUS (an anti-join, linear) gives
-# the same rows (tests/test_bench.py compares them). ontology/checks/ belongs to the data's owner:
+# the same rows (tests/benchmarks/test_bench.py compares them). ontology/checks/ belongs to the data's owner:
 # the scale benchmark runs these rewrites in a copy of ontology/ while the originals are unchanged,
 # and says so; once ontology/checks/ has them, nothing is substituted.
 CHECK_REWRITES: dict[str, tuple[str, str]] = {

@@ -17,3 +17,6 @@ MENTIONS = 97
 MENTIONED_ENTITIES = 26
 # queries/NN-*.rq
 SAVED_QUESTIONS = 22
+
+# Hand-made inputs for the tests: broken sources, the graph view's fixture, SPARQL cases.
+FIXTURES = Path(__file__).parent / "fixtures"

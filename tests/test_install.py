@@ -6,6 +6,7 @@ pinned by requirements.lock, as a new user's would. The build it runs writes int
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import venv
 from pathlib import Path
@@ -21,7 +22,12 @@ def test_pip_install_gives_the_essaykg_command(tmp_path, source_path, built):
     where = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(where)
     python = where / "bin" / "python"
-    installed = run(str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "requirements.lock"), str(ROOT))
+    # from a copy: setuptools builds in the source folder (build/, *.egg-info), never in the checkout
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "essaykg", source / "essaykg", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    installed = run(str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "requirements.lock"), str(source))
     assert installed.returncode == 0, installed.stderr[-3000:]
 
     # what was installed: the package and its data, not the tests or the benchmarks

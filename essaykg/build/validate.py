@@ -205,7 +205,7 @@ def _nt(term) -> str:
 
 
 # Only the constraint components ontology/shapes.ttl uses are compiled (each is compared with pySHACL
-# in tests/test_validate.py); any other sh: parameter raises ShaclUnsupported and pySHACL runs instead.
+# in tests/build/test_validate.py); any other sh: parameter raises ShaclUnsupported and pySHACL runs instead.
 # value-level parameters: each is one constraint component tested on a single value node
 _VALUE_PARAMS = ("class", "datatype", "nodeKind", "minLength", "pattern", "in", "hasValue", "minInclusive",
                  "or", "not", "node")

@@ -9,7 +9,7 @@ answers are support (``+>``), attacks and concedes attack (``->``), qualifies un
 contrastsWith contradictory (``><``, written once per pair: the build states both directions).
 
 The output is byte-stable: everything is sorted. ``npx argdown map output/argument.argdown`` draws it
-(tests/test_argdown.py renders it with the pinned @argdown/cli and compares its JSON with the graph).
+(tests/view/test_argdown.py renders it with the pinned @argdown/cli and compares its JSON with the graph).
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from test_render import (
+from test_graph_page import (
     FIXTURE,
     XSS_LABEL,
     expected_edges,

@@ -1,7 +1,7 @@
 """The graph view's pages as files: what they contain, that they load nothing, that they escape text.
 
 Expectations are computed from the data with SPARQL, independently of ``essaykg.view.graph_page``; the
-browser checks are in test_graph_page.py.
+browser checks are in test_graph_page_browser.py.
 """
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from _golden import FIXTURES
 
 from essaykg import config, namespaces
 from essaykg.kinds import kinds_in
 from essaykg.view import graph_page as render
 
-FIXTURE = Path(__file__).parent / "fixtures" / "render" / "essay.trig"
+FIXTURE = FIXTURES / "render" / "essay.trig"
 XSS_LABEL = "<img src=x onerror=alert(1)>"
 SCHEMA = "http://schema.org/"
 SYMMETRIC = {namespaces.EKG + "contrastsWith", namespaces.EKG + "divorcing",
@@ -136,7 +137,7 @@ def test_output_is_byte_deterministic(store, pages):
 
 
 def test_output_does_not_depend_on_the_hash_seed(pages):
-    code = ("import sys, hashlib; sys.path.insert(0, 'tests'); from test_render import *; "
+    code = ("import sys, hashlib; sys.path[:0] = ['tests', 'tests/view']; from test_graph_page import *; "
             "s = load_store(FIXTURE); p = render.render_pages(s, summary_of(s)); "
             "print(hashlib.sha256(p['graph.html'] + p['themes.html']).hexdigest())")
     expected = hashlib.sha256(pages["graph.html"] + pages["themes.html"]).hexdigest()

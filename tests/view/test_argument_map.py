@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 import pytest
-from test_graph_page import WATCH, browser, wait_until  # noqa: F401 (browser is a fixture)
+from test_graph_page_browser import WATCH, browser, wait_until  # noqa: F401 (browser is a fixture)
 
 from essaykg import config, namespaces
 from essaykg.view import argument_map

@@ -1,6 +1,6 @@
 """essaykg.serve.guard and essaykg.serve.negotiate as plain functions: every rule, both ways.
 
-The server tests (test_serve.py, test_serve_security.py) send the same cases over HTTP; these run in
+The server tests (tests/serve/test_app.py, tests/serve/test_security.py) send the same cases over HTTP; these run in
 milliseconds, so that mutation testing can afford them for every planted bug.
 """
 from __future__ import annotations

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from _golden import FIXTURES
 
 from benchmarks import bench, synth
 from essaykg import config, namespaces
@@ -21,7 +22,7 @@ from essaykg.cli import main
 from essaykg.query import sparql
 from essaykg.view import shown
 
-BROKEN = Path(__file__).parent / "fixtures" / "broken"
+BROKEN = FIXTURES / "broken"
 
 
 # ---------------------------------------------------------------------------- statistics

@@ -12,12 +12,13 @@ from types import SimpleNamespace
 
 import pyoxigraph as ox
 import pytest
+from _golden import FIXTURES
 
 from essaykg import namespaces
 from essaykg.build import pipeline, validate
 from essaykg.build.load import ONTOLOGY_GRAPH, LoadError, load_sources, materialize_symmetric, store_of
 
-BROKEN = Path(__file__).parent / "fixtures" / "broken"
+BROKEN = FIXTURES / "broken"
 CASES = sorted(BROKEN.glob("*.t*"))
 
 

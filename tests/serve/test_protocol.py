@@ -1,6 +1,6 @@
 """essaykg.serve.protocol without a socket: the bounds uvicorn lacks, fed bytes through a stand-in transport.
 
-test_serve_security.py sends the same over real connections; these run in milliseconds.
+tests/serve/test_security.py sends the same over real connections; these run in milliseconds.
 """
 from __future__ import annotations
 

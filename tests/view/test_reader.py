@@ -18,8 +18,8 @@ from types import SimpleNamespace
 
 import pyoxigraph as ox
 import pytest
-from test_graph_page import VIEWPORT, WATCH, browser, wait_until  # noqa: F401  (browser is a fixture)
-from test_render import load_store, query
+from test_graph_page import load_store, query
+from test_graph_page_browser import VIEWPORT, WATCH, browser, wait_until  # noqa: F401  (browser is a fixture)
 
 from essaykg import config, namespaces
 from essaykg.build import pipeline

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from _golden import SUMMARY
+from _golden import FIXTURES, SUMMARY
 
 from essaykg import config, namespaces
 from essaykg.build import pipeline, validate
-from essaykg.view import shown
 from essaykg.build.load import ONTOLOGY_GRAPH, load_sources, store_of
+from essaykg.view import shown
 
 
 def test_a_build_logs_each_step_it_ran(source_path, tmp_path):
@@ -119,7 +118,7 @@ def test_checks_run_over_the_data_and_the_ontology_graph_which_is_then_removed()
 
 def test_a_failed_shacl_step_also_reports_the_quality_checks(sources_copy, source_path):
     # a person whose name is misspelt: SHACL misses a schema:name, the check names the typo
-    shutil.copy(Path(__file__).parent / "fixtures" / "broken" / "typo-replaces-term.trig", sources_copy.graph_dir)
+    shutil.copy(FIXTURES / "broken" / "typo-replaces-term.trig", sources_copy.graph_dir)
     with pytest.raises(pipeline.BuildError) as failure:
         pipeline.build(source_path, sources_copy.out_dir, graph_dir=sources_copy.graph_dir,
                        ontology_dir=sources_copy.ontology_dir, log=lambda _m: None)
