@@ -119,3 +119,47 @@ def test_the_readmes_own_query_example_answers_what_the_text_says(built, source_
     paragraphs = source_path.read_text(encoding="utf-8").split("\n")[:28]
     named = [str(n) for n, text in enumerate(paragraphs, 1) if re.search(r"\bJohansson\b", text)]
     assert named and answers[1] == [f'"{n}"^^<http://www.w3.org/2001/XMLSchema#integer>' for n in named]
+
+
+def _facts() -> list[dict[str, str]]:
+    """tests/golden/what-the-essay-says.tsv: facts stated by hand from the essay, not from the graph."""
+    from pathlib import Path
+
+    lines = (Path(__file__).parent / "golden" / "what-the-essay-says.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def _value(term: dict | None) -> str:
+    """The text of a result term (a literal's lexical form, an IRI's address)."""
+    return "" if term is None else term["value"]
+
+
+def test_every_hand_stated_fact_is_in_the_essays_words(source_path):
+    essay = "\n".join(source_path.read_text(encoding="utf-8").split("\n")[:28])
+    facts = _facts()
+    assert len(facts) >= 15
+    missing = [f["words"] for f in facts if f["words"] not in essay]
+    assert missing == []
+
+
+@pytest.mark.parametrize("number, columns", [
+    ("01", ("performerName", "how", "characterName")),
+    ("11", ("name", "role", None)),
+])
+def test_who_plays_whom_and_who_made_the_film_are_what_the_essay_says(number, columns):
+    """Questions 01 and 11 answer exactly the hand-stated facts, no more and no fewer."""
+    saved = next(q for q in SAVED if q.name.startswith(number))
+    expected = saved.expected()
+    subject, relation, obj = columns
+    got = sorted((_value(row[subject]), _value(row[relation]), _value(row[obj]) if obj else "Her")
+                 for row in expected.rows)
+    stated = sorted((f["subject"], f["relation"], f["object"]) for f in _facts() if f["question"] == number)
+    assert got == stated
+
+
+def test_quotations_are_attributed_as_the_essay_attributes_them():
+    saved = next(q for q in SAVED if q.name.startswith("02"))
+    said = {(_value(row.get("speakerName")), _value(row["text"])) for row in saved.expected().rows}
+    for fact in (f for f in _facts() if f["question"] == "02"):
+        assert any(speaker == fact["subject"] and fact["object"] in text for speaker, text in said), fact

@@ -11,11 +11,11 @@ Results travel as :class:`Result`, whose terms are dicts in the shape of the SPA
 Results JSON format (https://www.w3.org/TR/sparql11-results-json/), and are written as JSON, XML,
 CSV, TSV, a text table, or for graphs Turtle, N-Triples and JSON-LD.
 
->>> screen("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s").form
-'SELECT'
->>> screen("DROP ALL")
+>>> screen("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s").ordered
+True
+>>> screen("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }")
 Traceback (most recent call last):
-essaykg.query.sparql.QueryRefused: SPARQL Update (DROP) is refused: this endpoint is read-only
+essaykg.query.sparql.QueryRefused: SERVICE is refused: queries run on the local data only (the letters 'service' may not appear anywhere in a query, even in a string)
 """
 from __future__ import annotations
 
