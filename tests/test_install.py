@@ -60,3 +60,24 @@ def test_pip_install_gives_the_essaykg_command(tmp_path, source_path, built):
     # the benchmarks are not installed: the command says where they run
     bench = run(str(command), "bench", cwd=ROOT)
     assert bench.returncode == 2 and "runs from a checkout" in bench.stderr
+
+
+def test_the_project_folder_is_found_as_the_readme_says(tmp_path, monkeypatch):
+    """$ESSAYKG_HOME first; then the checkout the package sits in; installed, the nearest folder at or
+    above the working directory that holds graph/ and ontology/."""
+    from essaykg import config
+
+    project = tmp_path / "my-essay"
+    (project / "graph").mkdir(parents=True)
+    (project / "ontology").mkdir()
+    (project / "graph" / "deep").mkdir()
+    monkeypatch.setenv("ESSAYKG_HOME", str(project))
+    assert config.project_root() == project.resolve()
+    monkeypatch.delenv("ESSAYKG_HOME")
+    assert config.project_root() == ROOT  # running from this checkout
+    # an installed package: its parent folder holds no graph/, so the working directory decides
+    monkeypatch.setattr(config, "__file__", str(tmp_path / "site-packages" / "essaykg" / "config.py"))
+    monkeypatch.chdir(project / "graph" / "deep")
+    assert config.project_root() == project.resolve()
+    monkeypatch.chdir(tmp_path)
+    assert config.project_root() == tmp_path.resolve()  # no project above: the working directory
