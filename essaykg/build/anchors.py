@@ -5,6 +5,7 @@ TextPositionSelector does (https://www.w3.org/TR/annotation-model/#text-position
 ``selector_trig`` writes the selectors for a quote, so offsets are never typed by hand;
 ``verify`` checks every anchor in the graph against the text.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -84,8 +85,8 @@ def locate_at(source: SourceText, start: int, end: int) -> Located:
         exact=exact,
         start=start,
         end=end,
-        prefix=source.text[max(p_start, start - CONTEXT):start],
-        suffix=source.text[end:min(p_end, end + CONTEXT)],
+        prefix=source.text[max(p_start, start - CONTEXT) : start],
+        suffix=source.text[end : min(p_end, end + CONTEXT)],
         paragraph=paragraph,
     )
 
@@ -177,7 +178,9 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
     for row in store.query(_PARAGRAPH_QUERY, use_default_graph_as_union=True):
         number, start, end = int(row["number"].value), int(row["start"].value), int(row["end"].value)
         if number > len(spans) or spans[number - 1] != (start, end):
-            errors.append(f"{namespaces.shorten(row['para'].value)}: paragraph {number} is not at [{start}, {end}) in the text")
+            errors.append(
+                f"{namespaces.shorten(row['para'].value)}: paragraph {number} is not at [{start}, {end}) in the text"
+            )
         paragraphs[number] = (start, end)
 
     covered: set[int] = set()
@@ -207,10 +210,14 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
         number = row["number"]
         span = paragraphs.get(int(number.value)) if number is not None else None
         if row["para"] is None:
-            anchor_errors.append(f"{name(row)}: names no paragraph (dcterms:isPartOf a paragraph with a schema:position)")
+            anchor_errors.append(
+                f"{name(row)}: names no paragraph (dcterms:isPartOf a paragraph with a schema:position)"
+            )
             continue
         if span is None or not (span[0] <= start and end <= span[1]):
-            anchor_errors.append(f"{name(row)}: [{start}, {end}) is not inside the paragraph it names ({namespaces.shorten(row['para'].value)})")
+            anchor_errors.append(
+                f"{name(row)}: [{start}, {end}) is not inside the paragraph it names ({namespaces.shorten(row['para'].value)})"
+            )
             continue
         covered.add(int(number.value))
     errors.extend(sorted(anchor_errors))

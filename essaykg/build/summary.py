@@ -1,4 +1,5 @@
 """Counts that describe a build: triples per graph, entities per kind and class, themes, claims."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -3,6 +3,7 @@
 Each problem is reported as one line naming the node, the path and the rule, so a failed build
 says exactly what to fix.
 """
+
 from __future__ import annotations
 
 import os
@@ -99,12 +100,14 @@ def shacl(data_triples, shape_triples) -> list[Problem]:
         text = str(message) if message is not None else "violates the shape"
         if value is not None and value != focus:
             text += f" (value: {_describe(results, value)})"
-        problems.append(Problem(
-            node=_describe(results, focus),
-            path=_describe(results, path) if path is not None else "",
-            rule=rule,
-            message=text,
-        ))
+        problems.append(
+            Problem(
+                node=_describe(results, focus),
+                path=_describe(results, path) if path is not None else "",
+                rule=rule,
+                message=text,
+            )
+        )
     return sorted(problems, key=lambda p: (p.node, p.path, p.rule, p.message))
 
 
@@ -146,12 +149,14 @@ def run_checks(store: ox.Store, checks: list[Check]) -> list[Problem]:
         for row in rows:
             node = row["node"]
             problem = row["problem"]
-            problems.append(Problem(
-                node=shorten(node.value) if isinstance(node, ox.NamedNode) else str(node.value),
-                path="",
-                rule=f"check {check.name}",
-                message=problem.value if problem is not None else check.description,
-            ))
+            problems.append(
+                Problem(
+                    node=shorten(node.value) if isinstance(node, ox.NamedNode) else str(node.value),
+                    path="",
+                    rule=f"check {check.name}",
+                    message=problem.value if problem is not None else check.description,
+                )
+            )
     return problems
 
 
@@ -165,7 +170,6 @@ def run_checks(store: ox.Store, checks: list[Check]) -> list[Problem]:
 # raise ``ShaclUnsupported``, and the caller falls back to pySHACL.
 
 PYSHACL_LIMIT = 5_000  # data triples (the essay has about 2,000); above this the build uses shacl_sparql
-
 
 
 class ShaclUnsupported(Exception):
@@ -207,16 +211,50 @@ def _nt(term) -> str:
 # Only the constraint components ontology/shapes.ttl uses are compiled (each is compared with pySHACL
 # in tests/test_validate.py); any other sh: parameter raises ShaclUnsupported and pySHACL runs instead.
 # value-level parameters: each is one constraint component tested on a single value node
-_VALUE_PARAMS = ("class", "datatype", "nodeKind", "minLength", "pattern", "in", "hasValue", "minInclusive",
-                 "or", "not", "node")
+_VALUE_PARAMS = (
+    "class",
+    "datatype",
+    "nodeKind",
+    "minLength",
+    "pattern",
+    "in",
+    "hasValue",
+    "minInclusive",
+    "or",
+    "not",
+    "node",
+)
 _KNOWN = set(_VALUE_PARAMS) | {
-    "targetClass", "targetSubjectsOf", "property", "path", "minCount", "maxCount", "qualifiedValueShape",
-    "qualifiedMinCount", "qualifiedMaxCount", "lessThan", "message"}
-_COMPONENT = {"class": "Class", "datatype": "Datatype", "nodeKind": "NodeKind", "minLength": "MinLength",
-              "pattern": "Pattern", "in": "In", "hasValue": "HasValue", "minInclusive": "MinInclusive",
-              "or": "Or", "not": "Not", "node": "Node", "minCount": "MinCount", "maxCount": "MaxCount",
-              "lessThan": "LessThan", "qualifiedMinCount": "QualifiedMinCount",
-              "qualifiedMaxCount": "QualifiedMaxCount"}
+    "targetClass",
+    "targetSubjectsOf",
+    "property",
+    "path",
+    "minCount",
+    "maxCount",
+    "qualifiedValueShape",
+    "qualifiedMinCount",
+    "qualifiedMaxCount",
+    "lessThan",
+    "message",
+}
+_COMPONENT = {
+    "class": "Class",
+    "datatype": "Datatype",
+    "nodeKind": "NodeKind",
+    "minLength": "MinLength",
+    "pattern": "Pattern",
+    "in": "In",
+    "hasValue": "HasValue",
+    "minInclusive": "MinInclusive",
+    "or": "Or",
+    "not": "Not",
+    "node": "Node",
+    "minCount": "MinCount",
+    "maxCount": "MaxCount",
+    "lessThan": "LessThan",
+    "qualifiedMinCount": "QualifiedMinCount",
+    "qualifiedMaxCount": "QualifiedMaxCount",
+}
 _NODE_KINDS = {"IRI": "isIRI({v})", "Literal": "isLiteral({v})"}
 
 
@@ -244,7 +282,7 @@ class _Compiler:
         for quad in self.g.store.quads_for_pattern(shape, None, None):
             p = quad.predicate.value
             if p.startswith(SH):
-                out.setdefault(p[len(SH):], []).append(quad.object)
+                out.setdefault(p[len(SH) :], []).append(quad.object)
         for values in out.values():
             values.sort(key=str)
         return out
@@ -262,7 +300,7 @@ class _Compiler:
         if name == "datatype":
             return f"(isLiteral({v}) && sameTerm(DATATYPE({v}), {_nt(arg)}))"
         if name == "nodeKind":
-            kind = _NODE_KINDS.get(arg.value[len(SH):])
+            kind = _NODE_KINDS.get(arg.value[len(SH) :])
             if kind is None:
                 raise ShaclUnsupported(f"sh:nodeKind {arg}")
             return kind.format(v=v)
@@ -299,8 +337,11 @@ class _Compiler:
         unsupported = sorted(set(params) - {"path", "minCount", "hasValue"})
         if unsupported:
             raise ShaclUnsupported(f"a nested sh:{unsupported[0]}")
-        parts = [f"EXISTS {{ {focus} {p} {self.var()} }}" for arg in params.get("minCount", [])
-                 if _count(arg, (1,), "a nested sh:minCount")]
+        parts = [
+            f"EXISTS {{ {focus} {p} {self.var()} }}"
+            for arg in params.get("minCount", [])
+            if _count(arg, (1,), "a nested sh:minCount")
+        ]
         parts += [f"EXISTS {{ {focus} {p} {_nt(arg)} }}" for arg in params.get("hasValue", [])]
         return "(" + (" && ".join(parts) or "true") + ")"
 
@@ -309,7 +350,9 @@ class _Compiler:
         parts = []
         classes = params.get("targetClass", [])
         if classes:
-            parts.append(f"{{ VALUES ?_class {{ {' '.join(_nt(c) for c in classes)} }} ?focus {self.type_path} ?_class }}")
+            parts.append(
+                f"{{ VALUES ?_class {{ {' '.join(_nt(c) for c in classes)} }} ?focus {self.type_path} ?_class }}"
+            )
         for p in params.get("targetSubjectsOf", []):
             parts.append(f"{{ ?focus {_nt(p)} ?_o }}")
         # no DISTINCT here: every query over the focus nodes is DISTINCT or counts DISTINCT values
@@ -347,18 +390,35 @@ class _Compiler:
                 continue
             for arg in params.get(name, []):
                 test = self.value_test(name, arg, "?value")
-                out.append(_Plan(name, arg, ps, path, f"?focus {p} ?value FILTER(!COALESCE({test}, false))",
-                                 value=True))
+                out.append(
+                    _Plan(name, arg, ps, path, f"?focus {p} ?value FILTER(!COALESCE({test}, false))", value=True)
+                )
         if "qualifiedValueShape" in params:
             test = self.conforms(params["qualifiedValueShape"][0], "?_x")
             body = f"OPTIONAL {{ ?focus {p} ?_x FILTER(COALESCE({test}, false)) }}"
             for bound, op in (("qualifiedMinCount", "<"), ("qualifiedMaxCount", ">")):
                 for arg in params.get(bound, []):
-                    out.append(_Plan(bound, arg, ps, path, body,
-                                     f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?_x) {op} {int(arg.value)})"))
+                    out.append(
+                        _Plan(
+                            bound,
+                            arg,
+                            ps,
+                            path,
+                            body,
+                            f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?_x) {op} {int(arg.value)})",
+                        )
+                    )
         for arg in params.get("lessThan", []):
-            out.append(_Plan("lessThan", arg, ps, path, f"?focus {p} ?value . ?focus {_nt(arg)} ?_o "
-                                                        f"FILTER(!COALESCE(?value < ?_o, false))", value=True))
+            out.append(
+                _Plan(
+                    "lessThan",
+                    arg,
+                    ps,
+                    path,
+                    f"?focus {p} ?value . ?focus {_nt(arg)} ?_o FILTER(!COALESCE(?value < ?_o, false))",
+                    value=True,
+                )
+            )
         if "property" in params:
             raise ShaclUnsupported("sh:property inside a property shape")
         return out
@@ -399,7 +459,7 @@ def _default_message(name: str, arg, focus: str, path: str | None) -> str:
     # a blank node's label is drawn at random: named by what it is, so messages are the same every run
     short = arg.value if isinstance(arg, ox.Literal) else _describe_ox(arg)
     if isinstance(arg, ox.Literal) and arg.datatype.value.startswith(XSD):
-        number = f'Literal("{arg.value}", datatype=xsd:{arg.datatype.value[len(XSD):]})'  # as pySHACL prints it
+        number = f'Literal("{arg.value}", datatype=xsd:{arg.datatype.value[len(XSD) :]})'  # as pySHACL prints it
     else:
         number = short
     return {
@@ -428,7 +488,7 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
     """
     shapes = _ShapesGraph(shape_triples)
     for quad in shapes.store:  # anything else (a target, a component) is left to pySHACL
-        if quad.predicate.value.startswith(SH) and quad.predicate.value[len(SH):] not in _KNOWN:
+        if quad.predicate.value.startswith(SH) and quad.predicate.value[len(SH) :] not in _KNOWN:
             raise ShaclUnsupported(shorten(quad.predicate.value))
     if graphs is None:
         dataset = {"use_default_graph_as_union": True}

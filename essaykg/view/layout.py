@@ -5,6 +5,7 @@ drifts. Everything here is deterministic: nodes and edges go in sorted, the spri
 fixed seed, and numbers are rounded before they are written.
 networkx and numpy are imported inside the functions: importing this module costs nothing.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,10 +32,7 @@ def centrality(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, dict
     graph = _graph(nodes, edges)
     degree = nx.degree_centrality(graph) if len(graph) > 1 else {n: 0.0 for n in graph}
     between = nx.betweenness_centrality(graph, normalized=True)
-    return {
-        node: {"degree": round(degree[node], 4), "betweenness": round(between[node], 4)}
-        for node in sorted(graph)
-    }
+    return {node: {"degree": round(degree[node], 4), "betweenness": round(between[node], 4)} for node in sorted(graph)}
 
 
 def spring_positions(
@@ -67,8 +65,7 @@ def spring_positions(
         sub.add_edges_from(sorted((u, v, graph[u][v]) for u, v in graph.edges(component) if u in sub and v in sub))
         pos = nx.spring_layout(sub, k=1.6 / math.sqrt(len(sub)), iterations=500, seed=SEED, weight="weight")
         scale = spacing * math.sqrt(len(sub)) * 0.95
-        placed.append(_separate({n: (float(x) * scale, float(y) * scale) for n, (x, y) in pos.items()},
-                                min_distance))
+        placed.append(_separate({n: (float(x) * scale, float(y) * scale) for n, (x, y) in pos.items()}, min_distance))
     return _pack(placed, spacing)
 
 
@@ -84,7 +81,7 @@ def _separate(pos: dict[str, tuple[float, float]], min_distance: float, rounds: 
     points = np.array([pos[n] for n in names], dtype=float)
     for _ in range(rounds):
         delta = points[:, None, :] - points[None, :, :]
-        dist = np.sqrt((delta ** 2).sum(-1))
+        dist = np.sqrt((delta**2).sum(-1))
         np.fill_diagonal(dist, np.inf)
         short = np.clip(min_distance - dist, 0.0, None)
         if not short.any():
@@ -128,8 +125,14 @@ def _pack(parts: list[dict[str, tuple[float, float]]], spacing: float) -> dict[s
 
 
 def tree_positions(
-    nodes: list[str], parent_of: dict[str, list[str]], sort_key=None, dx: int = 200, dy: int = 130,
-    aspect: float = 1.5, across: bool = False, gap: float = 0.35,
+    nodes: list[str],
+    parent_of: dict[str, list[str]],
+    sort_key=None,
+    dx: int = 200,
+    dy: int = 130,
+    aspect: float = 1.5,
+    across: bool = False,
+    gap: float = 0.35,
 ) -> dict[str, tuple[int, int]]:
     """Layered trees: each root on top of its tree, each node under its first parent, leaves side
     by side; the trees are then set in rows (about ``aspect`` times wider than tall), largest first.

@@ -1,4 +1,5 @@
 """What the graph view draws: the whole graph up to VIEW_NODES nodes, a filtered view above."""
+
 from __future__ import annotations
 
 import pyoxigraph as ox
@@ -22,9 +23,13 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
     if stats.get("nodes", 0) <= VIEW_NODES:
         return data, stats, ""
     kinds = kinds_mod.kinds_in(data)
-    claims = [row["c"] for row in data.query(
-        "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
-        use_default_graph_as_union=True)]
+    claims = [
+        row["c"]
+        for row in data.query(
+            "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
+            use_default_graph_as_union=True,
+        )
+    ]
     broader = ox.NamedNode("http://www.w3.org/2004/02/skos/core#broader")
 
     def neighbours(node: ox.NamedNode) -> list[ox.NamedNode]:
@@ -56,7 +61,9 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
     view_kinds: dict[str, int] = {}
     for kind in kinds_mod.kinds_in(view).values():
         view_kinds[kind] = view_kinds.get(kind, 0) + 1
-    shown = (f"a filtered view: the first {sum(1 for n in keep if kinds[n.value] == 'claim')} claims and what "
-             f"they link to, {sum(view_kinds.values())} of {stats['nodes']} nodes; the view draws at most "
-             f"{VIEW_NODES}")
+    shown = (
+        f"a filtered view: the first {sum(1 for n in keep if kinds[n.value] == 'claim')} claims and what "
+        f"they link to, {sum(view_kinds.values())} of {stats['nodes']} nodes; the view draws at most "
+        f"{VIEW_NODES}"
+    )
     return view, {"kinds": view_kinds, "view_note": shown}, f" ({shown})"
