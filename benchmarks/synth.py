@@ -124,7 +124,7 @@ class Corpus:
     def sha256(self) -> str:
         return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
 
-    def write(self, out_dir: Path) -> "Written":
+    def write(self, out_dir: Path) -> Written:
         """Write ``graph/...`` and ``source.txt`` under ``out_dir``; return their paths."""
         out_dir = Path(out_dir)
         graph_dir = out_dir / "graph"

@@ -30,7 +30,7 @@ class SourceText:
     sha256: str
 
     @classmethod
-    def read(cls, path: Path) -> "SourceText":
+    def read(cls, path: Path) -> SourceText:
         raw = path.read_bytes()
         return cls(path=path, text=raw.decode("utf-8"), sha256=hashlib.sha256(raw).hexdigest())
 

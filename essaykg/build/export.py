@@ -16,10 +16,11 @@ import json
 import os
 import signal
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
@@ -378,7 +379,7 @@ class Staging:
         self.unclaimed: list[int] = []
         self.pool: ThreadPoolExecutor | None = None
 
-    def __enter__(self) -> "Staging":
+    def __enter__(self) -> Staging:
         return self
 
     def add(self, artifacts: dict[str, bytes | Writer]) -> None:
@@ -437,7 +438,7 @@ class Staging:
     def __exit__(self, *exc) -> bool:
         try:
             self._wait()
-        except Exception:  # noqa: BLE001 - the build already failed; the first error is the one to report
+        except Exception:
             pass
         finally:
             with _SignalsDeferred():

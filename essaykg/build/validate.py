@@ -118,7 +118,7 @@ class Check:
     query: str
 
     @classmethod
-    def read(cls, path: Path) -> "Check":
+    def read(cls, path: Path) -> Check:
         text = path.read_text(encoding="utf-8")
         first = text.splitlines()[0] if text else ""
         return cls(name=path.stem, description=first.lstrip("# ").strip(), query=text)
@@ -358,7 +358,7 @@ class _Compiler:
         # no DISTINCT here: every query over the focus nodes is DISTINCT or counts DISTINCT values
         return "{ " + " UNION ".join(parts) + " }"
 
-    def plans(self, shape) -> list["_Plan"]:
+    def plans(self, shape) -> list[_Plan]:
         """One plan per constraint of a target shape: its node-level constraints and its property shapes'."""
         params = self.params(shape)
         if "path" in params:
@@ -372,7 +372,7 @@ class _Compiler:
             out.extend(self.property_plans(ps))
         return out
 
-    def property_plans(self, ps) -> list["_Plan"]:
+    def property_plans(self, ps) -> list[_Plan]:
         params = self.params(ps)
         path = self.path(ps)
         p = _nt(path)
@@ -534,7 +534,7 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.node, p.path, p.rule, p.message))
 
 
-def _run_plan(store, dataset: dict, shapes, compiler, plan: "_Plan", focus: str, repeat, todo) -> list[Problem]:
+def _run_plan(store, dataset: dict, shapes, compiler, plan: _Plan, focus: str, repeat, todo) -> list[Problem]:
     component = "sh:" + _COMPONENT[plan.name] + "ConstraintComponent"
     owner = plan.source
     if isinstance(owner, ox.BlankNode):  # a property shape inside a named node shape: name that one

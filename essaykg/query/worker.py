@@ -452,7 +452,7 @@ class QueryPool:
                 pass
             worker.kill()
 
-    def __enter__(self) -> "QueryPool":
+    def __enter__(self) -> QueryPool:
         return self
 
     def __exit__(self, *exc) -> None:

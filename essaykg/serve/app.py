@@ -214,7 +214,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise Failure(413, f"the request body is {length} bytes; the limit is {limit}")
     try:
         return await asyncio.wait_for(request.body(), BODY_SECONDS)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise Failure(408, f"the request body did not arrive within {BODY_SECONDS:g} s") from None
 
 

@@ -89,7 +89,7 @@ class Labels:
     kinds: dict[str, str]
 
     @classmethod
-    def of(cls, store: ox.Store) -> "Labels":
+    def of(cls, store: ox.Store) -> Labels:
         labels: dict[str, str] = {}
         for pred in reversed(LABEL_PREDICATES):  # the first predicate wins
             for quad in store.quads_for_pattern(None, ox.NamedNode(pred), None, None):
@@ -245,7 +245,7 @@ def entity_page(store: ox.Store, iri: str, labels: Labels) -> bytes | None:
         )
     named = lambda quads, *parts: [
         tuple(getattr(q, p) for p in parts)
-        for q in quads  # noqa: E731
+        for q in quads
         if not isinstance(q.graph_name, ox.DefaultGraph)
     ]
     sections = [

@@ -585,7 +585,7 @@ def _graph_page_data(model: Model, note: str | None = None) -> dict:
 
 def _themes_page_data(model: Model) -> dict:
     themes = sorted(t for t, k in model.kinds.items() if k == "theme")
-    sort_key = lambda t: (model.labels[t].lower(), t)  # noqa: E731
+    sort_key = lambda t: (model.labels[t].lower(), t)
     from essaykg.view import layout
 
     # an outline, broader themes on the left: every top concept in the first column, and the whole

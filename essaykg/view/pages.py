@@ -6,8 +6,8 @@ writes nothing: the build stages what this returns and writes it atomically with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pyoxigraph as ox
 
