@@ -95,7 +95,8 @@ CHECK_REWRITES: dict[str, tuple[str, str]] = {
 # as written, 0.4 ms as MINUS, same answer. Measured beside the original while the original stands.
 QUERY_REWRITES: dict[str, tuple[str, str]] = {
     "18-paragraphs-without-a-claim": (
-        "  FILTER NOT EXISTS { ?claim a schema:Claim ; ekg:evidence ?claimAnchor . ?claimAnchor dcterms:isPartOf ?para }",
+        "  FILTER NOT EXISTS { ?claim a schema:Claim ; ekg:evidence ?claimAnchor ."
+        " ?claimAnchor dcterms:isPartOf ?para }",
         "  MINUS { ?claim a schema:Claim ; ekg:evidence ?claimAnchor . ?claimAnchor dcterms:isPartOf ?para }",
     ),
 }
@@ -190,7 +191,7 @@ def percentile(values, p: float) -> float:
 
 def fit_exponent(xs, ys) -> dict:
     """Least squares of log y on log x: y ~ c * x**k. Returns k, c and r^2 (None with < 2 points)."""
-    pairs = [(math.log(x), math.log(y)) for x, y in zip(xs, ys) if x and y and x > 0 and y > 0]
+    pairs = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x and y and x > 0 and y > 0]
     if len(pairs) < 2:
         return {"exponent": None, "coefficient": None, "r2": None, "points": len(pairs)}
     n = len(pairs)
@@ -483,7 +484,7 @@ def bench_build(repeat: int, work: Path, log) -> dict:
         log(f"  build {i + 1}/{repeat}: {build['seconds']:.2f} s (floor {floor['seconds']:.2f} s)")
     names = list(dict.fromkeys(name for p in phases for name in p))
     phase_medians = {name: round(median([p.get(name, 0.0) for p in phases]), 4) for name in names}
-    startup = [b - sum(p.values()) for b, p in zip(builds, phases)]
+    startup = [b - sum(p.values()) for b, p in zip(builds, phases, strict=True)]
     profile = summarize_profile(_json_from(_python(_PROFILE, str(work / "profile-out")), "the profiled build"))
     return {
         "dependencies": deps,
@@ -493,7 +494,7 @@ def bench_build(repeat: int, work: Path, log) -> dict:
         "floor_median": round(median(floors), 4),
         "build_median": round(median(builds), 4),
         "ratio": round(median(builds) / median(floors), 2),
-        "ratio_of_pairs": round(median([b / f for b, f in zip(builds, floors)]), 2),
+        "ratio_of_pairs": round(median([b / f for b, f in zip(builds, floors, strict=True)]), 2),
         "phases_median": {"start and imports before the first step": round(median(startup), 4), **phase_medians},
         "profile": profile,
         "output": str(out),
@@ -803,7 +804,7 @@ def wrk(url: str, connections: int, duration: float, script: Path | None = None,
         cmd += ["-H", f"{key}: {value}"]
     if script:
         cmd += ["-s", str(script)]
-    done = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60)
+    done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=duration + 60)
     return {"connections": connections, **parse_wrk(done.stdout)}
 
 
@@ -855,7 +856,7 @@ def bench_endpoint(data_dir: Path, work: Path, duration: float, log) -> dict:
         ratio = {
             kind: {
                 str(a["connections"]): round(a["rps"] / b["rps"], 3) if b["rps"] else None
-                for a, b in zip(ours[kind], theirs[kind])
+                for a, b in zip(ours[kind], theirs[kind], strict=True)
             }
             for kind in ("repeated", "distinct")
         }
@@ -1094,7 +1095,7 @@ def bench_scale(sizes: list[int], work: Path, limit: float, query_repeat: int, l
             row["pyshacl_max_rss_bytes"] = res["max_rss_bytes"]
             log(
                 f"  {size:.0e}: pySHACL alone: "
-                + ("more than %.0f s" % limit if res["timed_out"] else f"{row['pyshacl_seconds']:.1f} s")
+                + (f"more than {limit:.0f} s" if res["timed_out"] else f"{row['pyshacl_seconds']:.1f} s")
             )
             if res["timed_out"]:
                 pyshacl_broken = True
@@ -1188,9 +1189,9 @@ def _mib(n) -> str:
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     line = lambda cells: "  ".join(
-        str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
     )
     return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 

@@ -283,7 +283,7 @@ def _generate(k: int, seed: int) -> Corpus:
                 ("schema:contentLocation", rng.choice(by["city"])),
             ],
         )
-        for actor, character in zip(cast, chars):
+        for actor, character in zip(cast, chars, strict=False):  # a cast and a film's characters differ in number
             facts.subject(actor, [("ekg:voices" if rng.random() < 0.2 else "ekg:playsOnScreen", character)])
     for person in by["person"][: max(1, len(by["person"]) // 20)]:
         facts.subject(person, [("ekg:awardReceived", rng.choice(by["award"]))])

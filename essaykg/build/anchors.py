@@ -125,28 +125,28 @@ class AnchorReport:
     paragraphs_total: int
 
 
-_VERIFY_QUERY = """
+_VERIFY_QUERY = f"""
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX schema: <http://schema.org/>
-SELECT ?anchor ?exact ?prefix ?suffix ?start ?end ?para ?number WHERE {
+SELECT ?anchor ?exact ?prefix ?suffix ?start ?end ?para ?number WHERE {{
   ?anchor a oa:SpecificResource ; oa:hasSource ?essay .
-  FILTER NOT EXISTS { ?anchor a <%(ekg)sParagraph> }
-  OPTIONAL { ?anchor oa:hasSelector ?q . ?q a oa:TextQuoteSelector ; oa:exact ?exact .
-             OPTIONAL { ?q oa:prefix ?prefix } OPTIONAL { ?q oa:suffix ?suffix } }
-  OPTIONAL { ?anchor oa:hasSelector ?p . ?p a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end }
-  OPTIONAL { ?anchor dcterms:isPartOf ?para . ?para schema:position ?number }
-}
-""" % {"ekg": namespaces.EKG}
+  FILTER NOT EXISTS {{ ?anchor a <{namespaces.EKG}Paragraph> }}
+  OPTIONAL {{ ?anchor oa:hasSelector ?q . ?q a oa:TextQuoteSelector ; oa:exact ?exact .
+             OPTIONAL {{ ?q oa:prefix ?prefix }} OPTIONAL {{ ?q oa:suffix ?suffix }} }}
+  OPTIONAL {{ ?anchor oa:hasSelector ?p . ?p a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end }}
+  OPTIONAL {{ ?anchor dcterms:isPartOf ?para . ?para schema:position ?number }}
+}}
+"""
 
-_PARAGRAPH_QUERY = """
+_PARAGRAPH_QUERY = f"""
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX schema: <http://schema.org/>
-SELECT ?para ?number ?start ?end WHERE {
-  ?para a <%(ekg)sParagraph> ; schema:position ?number ; oa:hasSelector ?p .
+SELECT ?para ?number ?start ?end WHERE {{
+  ?para a <{namespaces.EKG}Paragraph> ; schema:position ?number ; oa:hasSelector ?p .
   ?p oa:start ?start ; oa:end ?end .
-} ORDER BY ?number
-""" % {"ekg": namespaces.EKG}
+}} ORDER BY ?number
+"""
 
 _CHECKSUM_QUERY = """
 PREFIX schema: <http://schema.org/>
@@ -216,7 +216,8 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
             continue
         if span is None or not (span[0] <= start and end <= span[1]):
             anchor_errors.append(
-                f"{name(row)}: [{start}, {end}) is not inside the paragraph it names ({namespaces.shorten(row['para'].value)})"
+                f"{name(row)}: [{start}, {end}) is not inside the paragraph it names "
+                f"({namespaces.shorten(row['para'].value)})"
             )
             continue
         covered.add(int(number.value))

@@ -322,7 +322,7 @@ class _SignalsDeferred:
     meanwhile is delivered when the block ends. Outside the main thread, or where the platform has
     no pthread_sigmask, it does nothing."""
 
-    SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name)}
+    SIGNALS = frozenset(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
 
     def __enter__(self):
         self.old = None
@@ -438,7 +438,7 @@ class Staging:
     def __exit__(self, *exc) -> bool:
         try:
             self._wait()
-        except Exception:
+        except Exception:  # the build already failed; the first error is the one to report
             pass
         finally:
             with _SignalsDeferred():

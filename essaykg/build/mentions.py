@@ -154,7 +154,8 @@ def paragraph_spans(store) -> dict[int, tuple[int, int]]:
     PREFIX oa: <http://www.w3.org/ns/oa#>
     PREFIX schema: <http://schema.org/>
     SELECT ?number ?start ?end WHERE {{
-      ?para a <{namespaces.EKG}Paragraph> ; schema:position ?number ; oa:hasSelector ?s . ?s oa:start ?start ; oa:end ?end .
+      ?para a <{namespaces.EKG}Paragraph> ; schema:position ?number ; oa:hasSelector ?s .
+      ?s oa:start ?start ; oa:end ?end .
     }}"""
     return dict(
         sorted(
@@ -365,7 +366,7 @@ def trig(source, mentions: list[Mention]) -> str:
     lines += [f"@prefix {(p + ':').ljust(width)} <{namespaces.PREFIXES[p]}> ." for p in _PREFIXES]
     lines += ["", "hg:mentions {", ""]
     blocks = []
-    for slug, m in zip(slugs(mentions), mentions):
+    for slug, m in zip(slugs(mentions), mentions, strict=True):
         located = anchors.locate_at(source, m.start, m.end)
         if located.paragraph != m.paragraph:
             raise MentionError(

@@ -145,7 +145,7 @@ def run_checks(store: ox.Store, checks: list[Check]) -> list[Problem]:
     """Run every check over the store (default graph = union of all graphs); one Problem per row."""
     problems = []
     rows_of = _parallel_map(lambda check: list(store.query(check.query, use_default_graph_as_union=True)), checks)
-    for check, rows in zip(checks, rows_of):
+    for check, rows in zip(checks, rows_of, strict=True):
         for row in rows:
             node = row["node"]
             problem = row["problem"]
@@ -516,7 +516,10 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
     # Screen every target shape, in parallel (Oxigraph releases the GIL while it evaluates): which
     # focus nodes break anything at all? Then name what is wrong with those only.
     # todo: (focus pattern, plans, repeat counts for sh:detail results or None, suspects)
-    todo = [(focus, plans, None, suspects) for (focus, plans), suspects in zip(shaped, _parallel_map(screen, shaped))]
+    todo = [
+        (focus, plans, None, suspects)
+        for (focus, plans), suspects in zip(shaped, _parallel_map(screen, shaped), strict=True)
+    ]
     problems: list[Problem] = []
     while todo:
         focus, plans, repeat, suspects = todo.pop(0)

@@ -207,9 +207,10 @@ def screen(text: str) -> Screened:
 
     >>> screen("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s").ordered
     True
-    >>> screen('SELECT * WHERE { BIND("\\\\u0053ERVICE" AS ?x) }')
+    >>> screen('SELECT * WHERE { BIND("\\\\u0053ERVICE" AS ?x) }')  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
-    essaykg.query.sparql.QueryRefused: SERVICE is refused: queries run on the local data only (the letters 'service' may not appear anywhere in a query, even in a string)
+    essaykg.query.sparql.QueryRefused: SERVICE is refused: queries run on the local data only
+    (the letters 'service' may not appear anywhere in a query, even in a string)
     """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_QUERY_BYTES:
         raise QueryTooLarge(f"the query is longer than {MAX_QUERY_BYTES} bytes")
@@ -725,7 +726,7 @@ def to_table(result: Result, width: int = 70) -> str:
 
     rows = [[cell(row.get(v)) for v in result.variables] for row in result.rows]
     widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(result.variables)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
     out = [line(result.variables), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     noun = "row" if len(rows) == 1 else "rows"

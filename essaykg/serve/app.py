@@ -258,7 +258,7 @@ async def sparql_endpoint(request: Request) -> Response:
             for key, values in query_params(body, "form body").items():
                 params.setdefault(key, []).extend(values)
         else:
-            params["query"] = params.get("query", []) + [decode(body, ctype)]
+            params["query"] = [*params.get("query", []), decode(body, ctype)]
     if "update" in params:
         raise Failure(400, "SPARQL Update is refused: this endpoint is read-only")
     queries = params.get("query", [])

@@ -34,8 +34,9 @@ GRAPH_OFFERS = _offers(
 )
 PAGE_OFFERS = [("text/html", "html")]
 # an entity page: HTML for anyone, its triples for who asks
-ENTITY_OFFERS = _offers(["ntriples", "jsonld", "turtle"], {"text/plain": "ntriples", "application/json": "jsonld"}) + [
-    ("text/html", "html")
+ENTITY_OFFERS = [
+    *_offers(["ntriples", "jsonld", "turtle"], {"text/plain": "ntriples", "application/json": "jsonld"}),
+    ("text/html", "html"),
 ]
 
 

@@ -244,9 +244,7 @@ def entity_page(store: ox.Store, iri: str, labels: Labels) -> bytes | None:
             {"exact": row["exact"].value, "where": where, "via": None if row["item"] == node else row["item"]}
         )
     named = lambda quads, *parts: [
-        tuple(getattr(q, p) for p in parts)
-        for q in quads
-        if not isinstance(q.graph_name, ox.DefaultGraph)
+        tuple(getattr(q, p) for p in parts) for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)
     ]
     sections = [
         ("About it", ["property", "value", "graph"], named(out, "predicate", "object", "graph_name")),

@@ -75,7 +75,7 @@ def link_kinds(ontology: list[ox.Quad]) -> dict[str, tuple[str, bool]]:
 
     def is_link(prop, seen=()) -> bool:
         return any(
-            parent == top or (parent not in seen and is_link(parent, seen + (prop,))) for parent in sub_of.get(prop, ())
+            parent == top or (parent not in seen and is_link(parent, (*seen, prop))) for parent in sub_of.get(prop, ())
         )
 
     relation = {s: o.value for s, p, o in triples if p == ox.NamedNode(EKG + "argdownRelation")}

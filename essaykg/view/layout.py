@@ -88,7 +88,7 @@ def _separate(pos: dict[str, tuple[float, float]], min_distance: float, rounds: 
             break
         unit = delta / np.where(dist == 0, 1.0, dist)[..., None]
         points += (unit * (short[..., None] / 2)).sum(axis=1)
-    return {n: (float(x), float(y)) for n, (x, y) in zip(names, points)}
+    return {n: (float(x), float(y)) for n, (x, y) in zip(names, points, strict=True)}
 
 
 def _pack(parts: list[dict[str, tuple[float, float]]], spacing: float) -> dict[str, tuple[int, int]]:
@@ -107,9 +107,9 @@ def _pack(parts: list[dict[str, tuple[float, float]]], spacing: float) -> dict[s
         return min(xs), min(ys), max(xs), max(ys)
 
     main = parts[0]
-    left, top, right, bottom = box(main)
+    left, _top, right, bottom = box(main)
     for node, (x, y) in main.items():
-        result[node] = (int(round(x)), int(round(y)))
+        result[node] = (round(x), round(y))
     width = max(right - left, spacing * 4)
     cursor_x, cursor_y, row_height = left, bottom + spacing * 1.5, 0.0
     for part in parts[1:]:
@@ -118,7 +118,7 @@ def _pack(parts: list[dict[str, tuple[float, float]]], spacing: float) -> dict[s
         if cursor_x > left and cursor_x + w > left + width:
             cursor_x, cursor_y, row_height = left, cursor_y + row_height + spacing, 0.0
         for node, (x, y) in part.items():
-            result[node] = (int(round(cursor_x + x - p_left)), int(round(cursor_y + y - p_top)))
+            result[node] = (round(cursor_x + x - p_left), round(cursor_y + y - p_top))
         cursor_x += w + spacing * 1.3
         row_height = max(row_height, h)
     return dict(sorted(result.items()))
@@ -191,7 +191,7 @@ def tree_positions(
         top = 0.0
         for tree in trees:
             for node, (slot, depth) in tree.items():
-                positions[node] = (depth * dx, int(round((top + slot) * dy)))
+                positions[node] = (depth * dx, round((top + slot) * dy))
             top += max(slot for slot, _ in tree.values()) + 1 + gap
         return dict(sorted(positions.items()))
 
@@ -199,15 +199,15 @@ def tree_positions(
     trees.sort(key=lambda tree: (-len(tree), key(min(tree, key=lambda n: tree[n][1]))))
     widths = [max(x for x, _ in tree.values()) + 1 for tree in trees]
     depths = [max(d for _, d in tree.values()) + 1 for tree in trees]
-    area = sum(w * dx * d * dy for w, d in zip(widths, depths))
+    area = sum(w * dx * d * dy for w, d in zip(widths, depths, strict=True))
     row_width = max(max(widths) * dx, math.sqrt(area * aspect))
     positions: dict[str, tuple[int, int]] = {}
     cursor_x, cursor_y, row_depth = 0.0, 0, 0
-    for tree, width, depth in zip(trees, widths, depths):
+    for tree, width, depth in zip(trees, widths, depths, strict=True):
         if cursor_x > 0 and cursor_x + width * dx > row_width:
             cursor_x, cursor_y, row_depth = 0.0, cursor_y + row_depth * dy + dy // 2, 0
         for node, (x, d) in tree.items():
-            positions[node] = (int(round(cursor_x + x * dx)), cursor_y + d * dy)
+            positions[node] = (round(cursor_x + x * dx), cursor_y + d * dy)
         cursor_x += width * dx + dx * 0.3
         row_depth = max(row_depth, depth)
     return dict(sorted(positions.items()))

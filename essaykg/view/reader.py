@@ -200,8 +200,12 @@ def segments(start: int, end: int, spans: list[tuple[str, int, int]]) -> list[Pi
     """Split [start, end) at every boundary of the (name, start, end) spans; each piece lists the
     spans covering it, outermost (earliest start, then longest) first.
 
-    >>> segments(0, 10, [("a", 0, 6), ("b", 4, 9)])
-    [Piece(start=0, end=4, covering=('a',)), Piece(start=4, end=6, covering=('a', 'b')), Piece(start=6, end=9, covering=('b',)), Piece(start=9, end=10, covering=())]
+    >>> for piece in segments(0, 10, [("a", 0, 6), ("b", 4, 9)]):
+    ...     print(piece)
+    Piece(start=0, end=4, covering=('a',))
+    Piece(start=4, end=6, covering=('a', 'b'))
+    Piece(start=6, end=9, covering=('b',))
+    Piece(start=9, end=10, covering=())
     """
     order = sorted(spans, key=lambda s: (s[1], -s[2], s[0]))
     cuts = sorted({start, end, *(s for _n, s, _e in spans), *(e for _n, _s, e in spans)})

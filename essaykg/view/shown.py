@@ -52,7 +52,7 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
     evidence = ox.NamedNode(namespaces.EKG + "evidence")
     selector = ox.NamedNode("http://www.w3.org/ns/oa#hasSelector")
     essay = ox.NamedNode(namespaces.ESSAY_IRI)
-    for node in list(keep) + [essay]:
+    for node in [*keep, essay]:
         view.extend(data.quads_for_pattern(node, None, None))
         for quad in data.quads_for_pattern(node, evidence, None):
             view.extend(data.quads_for_pattern(quad.object, None, None))
