@@ -15,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from essaykg import namespaces
+from essaykg.store import select
 
 CONTEXT = 32  # code points of prefix and suffix, cut at the paragraph's edge
 
@@ -161,7 +162,7 @@ def _value(term) -> str | None:
 def verify(store: ox.Store, source: SourceText) -> AnchorReport:
     """Check checksum, paragraphs and every anchor against the text; raise AnchorError listing all mismatches."""
     errors: list[str] = []
-    shas = [row["sha"].value for row in store.query(_CHECKSUM_QUERY, use_default_graph_as_union=True)]
+    shas = [row["sha"].value for row in select(store, _CHECKSUM_QUERY, use_default_graph_as_union=True)]
     if not shas:
         errors.append("no schema:sha256 is recorded for the essay: offsets cannot be trusted")
     for sha in shas:
@@ -175,7 +176,7 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
 
     spans = source.paragraph_spans()
     paragraphs: dict[int, tuple[int, int]] = {}
-    for row in store.query(_PARAGRAPH_QUERY, use_default_graph_as_union=True):
+    for row in select(store, _PARAGRAPH_QUERY, use_default_graph_as_union=True):
         number, start, end = int(row["number"].value), int(row["start"].value), int(row["end"].value)
         if number > len(spans) or spans[number - 1] != (start, end):
             errors.append(
@@ -190,7 +191,7 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
     def name(row) -> str:
         return namespaces.shorten(row["anchor"].value)
 
-    for row in store.query(_VERIFY_QUERY, use_default_graph_as_union=True):
+    for row in select(store, _VERIFY_QUERY, use_default_graph_as_union=True):
         count += 1
         exact, start, end = _value(row["exact"]), _value(row["start"]), _value(row["end"])
         if exact is None or start is None or end is None:

@@ -150,6 +150,8 @@ def entity_names(store) -> list[Name]:
 
 def paragraph_spans(store) -> dict[int, tuple[int, int]]:
     """Paragraph number -> (start, end), from the para: nodes of essay.trig."""
+    from essaykg.store import select
+
     query = f"""
     PREFIX oa: <http://www.w3.org/ns/oa#>
     PREFIX schema: <http://schema.org/>
@@ -160,7 +162,7 @@ def paragraph_spans(store) -> dict[int, tuple[int, int]]:
     return dict(
         sorted(
             (int(r["number"].value), (int(r["start"].value), int(r["end"].value)))
-            for r in store.query(query, use_default_graph_as_union=True)
+            for r in select(store, query, use_default_graph_as_union=True)
         )
     )
 

@@ -16,6 +16,7 @@ from essaykg import config
 from essaykg.namespaces import RDF as RDF_NS
 from essaykg.namespaces import RDFS as RDFS_NS
 from essaykg.namespaces import SH, XSD, shorten
+from essaykg.store import QueryOptions, select
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def load_checks(checks_dir: Path = config.CHECKS_DIR) -> list[Check]:
 def run_checks(store: ox.Store, checks: list[Check]) -> list[Problem]:
     """Run every check over the store (default graph = union of all graphs); one Problem per row."""
     problems = []
-    rows_of = _parallel_map(lambda check: list(store.query(check.query, use_default_graph_as_union=True)), checks)
+    rows_of = _parallel_map(lambda check: list(select(store, check.query, use_default_graph_as_union=True)), checks)
     for check, rows in zip(checks, rows_of, strict=True):
         for row in rows:
             node = row["node"]
@@ -491,7 +492,7 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
         if quad.predicate.value.startswith(SH) and quad.predicate.value[len(SH) :] not in _KNOWN:
             raise ShaclUnsupported(shorten(quad.predicate.value))
     if graphs is None:
-        dataset = {"use_default_graph_as_union": True}
+        dataset: QueryOptions = {"use_default_graph_as_union": True}
     else:
         graphs = sorted(graphs, key=str)
         if not graphs:
@@ -511,7 +512,7 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
     def screen(item) -> list:
         focus, plans = item
         query = f"SELECT DISTINCT ?focus WHERE {{ {focus} " + " UNION ".join(p.branch(focus) for p in plans) + " }"
-        return sorted((row["focus"] for row in store.query(query, **dataset)), key=str)
+        return sorted((row["focus"] for row in select(store, query, **dataset)), key=str)
 
     # Screen every target shape, in parallel (Oxigraph releases the GIL while it evaluates): which
     # focus nodes break anything at all? Then name what is wrong with those only.
@@ -547,7 +548,7 @@ def _run_plan(store, dataset: dict, shapes, compiler, plan: _Plan, focus: str, r
     message = shapes.value(plan.source, SH + "message")
     path_text = shorten(plan.path.value) if plan.path is not None else ""
     problems, failed = [], []
-    for row in store.query(plan.query(focus), **dataset):
+    for row in select(store, plan.query(focus), **dataset):
         focus_node = row["focus"]
         node = _describe_ox(focus_node)
         text = message.value if message is not None else _default_message(plan.name, plan.arg, node, path_text or None)

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from essaykg import kinds, namespaces
 from essaykg.query import sparql
+from essaykg.store import select
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RDF_TYPE = namespaces.PREFIXES["rdf"] + "type"
@@ -231,7 +232,8 @@ def entity_page(store: ox.Store, iri: str, labels: Labels) -> bytes | None:
     kind = labels.kinds.get(iri)
     evidence = []
     # the IRI goes in as a bound term (substitutions), never pasted into the query text
-    for row in store.query(
+    for row in select(
+        store,
         EVIDENCE_QUERY,
         use_default_graph_as_union=True,
         prefixes=namespaces.PREFIXES,

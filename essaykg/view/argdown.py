@@ -17,6 +17,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from essaykg import namespaces
+from essaykg.store import select
 
 EKG = namespaces.EKG
 ARROWS = {"support": "+>", "attack": "->", "undercut": "_>", "contradictory": "><"}
@@ -130,7 +131,7 @@ def read_claims(store: ox.Store) -> dict[str, dict]:
     """Claim IRI -> {"position", "label", "stance"} (the stance's local name, or None), for every
     schema:Claim with a position and a label; a claim with two labels or stances keeps the first found."""
     claims: dict[str, dict] = {}
-    for row in store.query(_CLAIMS, use_default_graph_as_union=True):
+    for row in select(store, _CLAIMS, use_default_graph_as_union=True):
         iri = row["claim"].value
         if iri in claims:
             continue
@@ -146,7 +147,7 @@ def read_evidence(store: ox.Store) -> dict[str, list[dict]]:
     """Claim IRI -> its evidence anchors, each {"anchor", "exact", "start", "end", "paragraph"}
     (paragraph: the position of the paragraph it is part of; end and paragraph may be None), sorted by offset."""
     evidence: dict[str, list[dict]] = {}
-    for row in store.query(_EVIDENCE, use_default_graph_as_union=True):
+    for row in select(store, _EVIDENCE, use_default_graph_as_union=True):
         paragraph = int(row["paragraph"].value) if row["paragraph"] is not None else None
         evidence.setdefault(row["claim"].value, []).append(
             {
@@ -165,7 +166,7 @@ def read_evidence(store: ox.Store) -> dict[str, list[dict]]:
 def read_roles(store: ox.Store) -> dict[str, list[str]]:
     """Claim IRI -> the roles the essay gives it: "thesis", "conclusion" (ekg:thesis, ekg:conclusion)."""
     roles: dict[str, list[str]] = {}
-    for row in store.query(_ENDS, use_default_graph_as_union=True):
+    for row in select(store, _ENDS, use_default_graph_as_union=True):
         roles.setdefault(row["claim"].value, []).append(row["role"].value.rsplit("#", 1)[-1])
     return {iri: sorted(set(names)) for iri, names in roles.items()}
 
@@ -178,7 +179,7 @@ def title(iri: str) -> str:
 def argdown(store: ox.Store, ontology: list[ox.Quad]) -> bytes:
     """The whole argument as an Argdown document (UTF-8 bytes), titled with the essay's label."""
     kinds = link_kinds(ontology)
-    essay = [row["label"].value for row in store.query(_ESSAY, use_default_graph_as_union=True)]
+    essay = [row["label"].value for row in select(store, _ESSAY, use_default_graph_as_union=True)]
     title_text = "The argument of “" + essay[0] + "”" if essay else "The essay's argument"
     claims = read_claims(store)
     evidence = {

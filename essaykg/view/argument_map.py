@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from essaykg import config, namespaces
 from essaykg.namespaces import DCTERMS, SCHEMA
+from essaykg.store import select
 from essaykg.view import argdown
 from essaykg.view import graph_page as graph_view
 
@@ -164,7 +165,7 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
     roles = argdown.read_roles(store)
     found = [link for link in argdown.links(store, kinds) if link[0] in claims and link[2] in claims]
     details: dict[str, dict[str, dict[str, str]]] = {}
-    for row in store.query(_DETAILS, use_default_graph_as_union=True):
+    for row in select(store, _DETAILS, use_default_graph_as_union=True):
         value = row["value"].value
         label = row["label"].value if row["label"] is not None else namespaces.local_name(value)
         bucket = details.setdefault(row["claim"].value, {}).setdefault(row["property"].value, {})
@@ -262,7 +263,7 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
             p: ns for p, ns in sorted(namespaces.PREFIXES.items()) if any(iri.startswith(ns) for iri in claims)
         },
         "title": next(
-            (row["title"].value for row in store.query(_TITLE, use_default_graph_as_union=True)), "the essay"
+            (row["title"].value for row in select(store, _TITLE, use_default_graph_as_union=True)), "the essay"
         ),
         "nodes": nodes,
         "edges": edges,

@@ -63,17 +63,21 @@ def _plain(path: Path) -> str:
     import pyoxigraph as ox
 
     from essaykg import namespaces
+    from essaykg.store import select
 
     rdf, rdfs, owl = namespaces.PREFIXES["rdf"], namespaces.PREFIXES["rdfs"], namespaces.PREFIXES["owl"]
     store = ox.Store()
     store.load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=namespaces.BASE)
-    rows = store.query(f"""
+    rows = select(
+        store,
+        f"""
         SELECT ?term ?kind ?label ?comment (GROUP_CONCAT(DISTINCT ?rel; separator=" ") AS ?rels) WHERE {{
           ?term a ?kind . FILTER(?kind IN (<{owl}Class>, <{owl}ObjectProperty>, <{owl}DatatypeProperty>))
           OPTIONAL {{ ?term <{rdfs}label> ?label }} OPTIONAL {{ ?term <{rdfs}comment> ?comment }}
           OPTIONAL {{ ?term <{rdfs}subClassOf>|<{rdfs}subPropertyOf>|<{rdfs}domain>|<{rdfs}range> ?r
                      BIND(STR(?r) AS ?rel) }}
-        }} GROUP BY ?term ?kind ?label ?comment ORDER BY ?kind ?term""")
+        }} GROUP BY ?term ?kind ?label ?comment ORDER BY ?kind ?term""",
+    )
     body = []
     for row in rows:
         iri = row["term"].value

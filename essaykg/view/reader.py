@@ -32,6 +32,7 @@ import pyoxigraph as ox
 
 from essaykg import namespaces
 from essaykg.kinds import KIND_LABELS, kinds_in
+from essaykg.store import select
 from essaykg.view import graph_page as page
 
 SCHEMA, OA, DCTERMS, EKG = page.SCHEMA, page.OA, page.DCTERMS, page.EKG
@@ -98,7 +99,7 @@ class Anchor:
 
 
 def _query(store: ox.Store, text: str):
-    return store.query(text, use_default_graph_as_union=True, prefixes=namespaces.PREFIXES)
+    return select(store, text, use_default_graph_as_union=True, prefixes=namespaces.PREFIXES)
 
 
 def paragraphs(store: ox.Store, text: str) -> list[tuple[int, int, int]]:

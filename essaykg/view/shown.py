@@ -6,6 +6,7 @@ import pyoxigraph as ox
 
 from essaykg import kinds as kinds_mod
 from essaykg import namespaces
+from essaykg.store import select
 
 # The graph view lays out and ranks every node it draws (networkx spring layout and betweenness,
 # both faster than linear in the nodes): 107 nodes take 1 s, 460 nodes 12 s. A larger graph gets
@@ -25,7 +26,8 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
     kinds = kinds_mod.kinds_in(data)
     claims = [
         row["c"]
-        for row in data.query(
+        for row in select(
+            data,
             "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
             use_default_graph_as_union=True,
         )
