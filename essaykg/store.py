@@ -1,11 +1,13 @@
-"""The one typed way to run a SELECT on a pyoxigraph Store.
+"""Typed calls into pyoxigraph whose result type depends on how they are called, narrowed once here.
 
 ``Store.query`` returns QuerySolutions, QueryBoolean or QueryTriples by the query's form; every
-caller here wrote a SELECT and knows it, so it says so once, here, instead of at each call.
+caller of ``select`` wrote a SELECT and knows it. ``ox.serialize`` returns None when it writes to an
+output; ``serialize`` gives it none, so it returns the bytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypedDict, Unpack
 
 import pyoxigraph as ox
@@ -26,3 +28,12 @@ def select(store: ox.Store, query: str, **options: Unpack[QueryOptions]) -> ox.Q
     if not isinstance(solutions, ox.QuerySolutions):
         raise TypeError(f"not a SELECT query: {query.strip()[:80]!r}")
     return solutions
+
+
+def serialized(
+    statements: Iterable[ox.Triple] | Iterable[ox.Quad], format: ox.RdfFormat, prefixes: dict[str, str] | None = None
+) -> bytes:
+    """``ox.serialize`` into memory: the serialization as bytes."""
+    data = ox.serialize(statements, format=format, prefixes=prefixes)
+    assert data is not None  # None only when given an output to write to
+    return data

@@ -193,11 +193,11 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
 
     for row in select(store, _VERIFY_QUERY, use_default_graph_as_union=True):
         count += 1
-        exact, start, end = _value(row["exact"]), _value(row["start"]), _value(row["end"])
-        if exact is None or start is None or end is None:
+        exact, start_text, end_text = _value(row["exact"]), _value(row["start"]), _value(row["end"])
+        if exact is None or start_text is None or end_text is None:
             anchor_errors.append(f"{name(row)}: needs both a TextQuoteSelector and a TextPositionSelector")
             continue
-        start, end = int(start), int(end)
+        start, end = int(start_text), int(end_text)
         found = source.text[start:end] if 0 <= start < end <= len(source.text) else None
         if found != exact:
             anchor_errors.append(f"{name(row)}: expected {exact!r} at [{start}, {end}), found {found!r}")

@@ -16,16 +16,17 @@ import json
 import os
 import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import pyoxigraph as ox
 
 from essaykg import namespaces
 from essaykg.namespaces import RDF_TYPE, XSD
+from essaykg.store import serialized
 
 SORTED_LIMIT = 50_000  # quads; the essay has about 2,000
 
@@ -99,7 +100,7 @@ def _iris(statements) -> list[str]:
 
 
 def _collect_iris(statements) -> list[str]:
-    terms = set()
+    terms: set[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph] = set()
     for s in statements:
         if isinstance(s, ox.Quad):
             terms.update((s.subject, s.predicate, s.object, s.graph_name))
@@ -124,28 +125,28 @@ def header(fmt_comment: str, what: str) -> bytes:
 
 def turtle(triples, what: str) -> bytes:
     triples = sorted_triples(triples)
-    body = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_used_prefixes(_iris(triples)))
+    body = serialized(triples, ox.RdfFormat.TURTLE, prefixes=_used_prefixes(_iris(triples)))
     return header("#", what) + body
 
 
 def trig(quads, what: str) -> bytes:
     quads = sorted_quads(quads)
-    body = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=_used_prefixes(_iris(quads)))
+    body = serialized(quads, ox.RdfFormat.TRIG, prefixes=_used_prefixes(_iris(quads)))
     return header("#", what) + body
 
 
 def n_quads(quads) -> bytes:
-    return ox.serialize(sorted_quads(quads), format=ox.RdfFormat.N_QUADS)
+    return serialized(sorted_quads(quads), ox.RdfFormat.N_QUADS)
 
 
 def n_triples(triples) -> bytes:
-    return ox.serialize(sorted_triples(triples), format=ox.RdfFormat.N_TRIPLES)
+    return serialized(sorted_triples(triples), ox.RdfFormat.N_TRIPLES)
 
 
 # ---------------------------------------------------------------- large graphs: written by Oxigraph
 
 
-def store_writers(store: ox.Store, view_graphs: list[ox.NamedNode], what: str) -> dict[str, Writer]:
+def store_writers(store: ox.Store, view_graphs: list[ox.NamedNode | ox.BlankNode], what: str) -> dict[str, Writer]:
     """The five RDF artifacts of a large graph, each written by Oxigraph from the store.
 
     The Turtle and N-Triples files merge ``view_graphs``: each graph is written in turn, so a triple
@@ -382,7 +383,7 @@ class Staging:
     def __enter__(self) -> Staging:
         return self
 
-    def add(self, artifacts: dict[str, bytes | Writer]) -> None:
+    def add(self, artifacts: Mapping[str, bytes | Writer]) -> None:
         with self._clear_errors():
             self.out_dir.mkdir(parents=True, exist_ok=True)
             for name, content in sorted(artifacts.items()):
@@ -435,7 +436,7 @@ class Staging:
                 if done.cancelled():  # its _fill never ran to close it
                     os.close(fd)
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> Literal[False]:
         try:
             self._wait()
         except Exception:  # the build already failed; the first error is the one to report

@@ -79,8 +79,10 @@ def load_graph_dir(graph_dir: Path = config.GRAPH_DIR) -> tuple[ox.Store, list[P
         # checked after each file, so the message names the file that has it
         stray_quad = next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
         if stray_quad is not None:
+            subject = stray_quad.subject
+            assert not isinstance(subject, ox.Triple)  # pyoxigraph 0.5 parses no triple term as a subject
             raise LoadError(
-                f"{_rel(path)}: the triple <{stray_quad.subject.value}> <{stray_quad.predicate.value}> ... "
+                f"{_rel(path)}: the triple <{subject.value}> <{stray_quad.predicate.value}> ... "
                 "is outside a named graph; wrap it in a GRAPH block"
             )
     return store, files

@@ -13,6 +13,7 @@ import difflib
 import os
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,7 +236,7 @@ def _matches(text: str, names: list[Name]) -> list[tuple[int, int]]:
 
 
 def find(
-    text: str, spans: dict[int, tuple[int, int]], names: list[Name], settled: list[Settled] = ()
+    text: str, spans: dict[int, tuple[int, int]], names: list[Name], settled: Sequence[Settled] = ()
 ) -> tuple[list[Mention], list[Undecided]]:
     """The mentions in the paragraphs ``spans`` of ``text``, and the cases no rule or settle line decides."""
     by_text: dict[str, list[Name]] = {}
@@ -427,6 +428,7 @@ def stale(graph_dir: Path, source_path: Path) -> str | None:
     result = compute(graph_dir, source_path)
     if result.undecided:
         return undecided_report(result.undecided)
+    assert result.text is not None  # None only while cases are undecided
     path = graph_dir / OUTPUT
     current = path.read_text(encoding="utf-8") if path.is_file() else None
     if current == result.text:

@@ -54,7 +54,7 @@ def _data_graph_triples(quads) -> list[ox.Triple]:
     return [q.triple for q in quads if not namespaces.is_assertion_graph(q.graph_name.value)]
 
 
-def _view_graphs(data: ox.Store) -> list[ox.NamedNode]:
+def _view_graphs(data: ox.Store) -> list[ox.NamedNode | ox.BlankNode]:
     """The graphs SHACL validates and the merged Turtle / N-Triples hold: all but the assertion graphs."""
     return sorted((g for g in data.named_graphs() if not namespaces.is_assertion_graph(g.value)), key=str)
 
@@ -181,7 +181,7 @@ def _check_mentions(graph_dir: Path, source_path: Path) -> None:
         )
 
 
-def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode]) -> dict:
+def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode | ox.BlankNode]) -> dict:
     """The graph in five RDF formats: sorted by Python up to export.SORTED_LIMIT quads, written
     by Oxigraph from the store above it."""
     from essaykg.build import export
@@ -202,7 +202,7 @@ def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNo
 
 
 def _shacl(
-    data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode], shapes: list[ox.Triple]
+    data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode | ox.BlankNode], shapes: list[ox.Triple]
 ) -> tuple[list, str]:
     """SHACL problems and how they were found: pySHACL up to validate.PYSHACL_LIMIT quads, above
     that the same shapes compiled to SPARQL (pySHACL takes minutes on 10^5 triples)."""

@@ -30,6 +30,7 @@ import pyoxigraph as ox
 
 from essaykg import config
 from essaykg.query import sparql
+from essaykg.store import serialized
 
 PASSWORD_ENV = "ESSAYKG_PUBLISH_PASSWORD"
 AUTH_MODES = ("auto", "digest", "basic")
@@ -208,6 +209,7 @@ class Client:
             target = urlsplit(url)
             return self.digest.header(method, target.path + (f"?{target.query}" if target.query else ""))
         if self.basic:
+            assert self.user  # basic is only ever set with a user (here and in answer())
             return basic_header(self.user, self.password)
         return None
 
@@ -280,7 +282,7 @@ class Client:
                 raise PublishError(f"cannot reach {self.endpoint}: {reason}", 3) from None
 
     def put(self, graph: str, triples: list[ox.Triple]) -> None:
-        self.request("PUT", graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+        self.request("PUT", graph, serialized(triples, ox.RdfFormat.N_TRIPLES))
 
     def get(self, graph: str) -> set[ox.Triple]:
         data = self.request("GET", graph, accept="application/n-triples")

@@ -500,7 +500,7 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
         dataset = {"default_graph": graphs}
     subclasses = store.query(f"ASK {{ ?a <{RDFS_NS}subClassOf> ?b }}", **dataset)
     compiler = _Compiler(shapes, bool(subclasses))
-    targets = set()
+    targets: set[ox.NamedNode | ox.BlankNode | ox.Triple] = set()
     for name in ("targetClass", "targetSubjectsOf"):
         targets.update(q.subject for q in shapes.store.quads_for_pattern(None, ox.NamedNode(SH + name), None))
     shaped = []  # (focus pattern, plans): compile everything before running anything
@@ -538,7 +538,7 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.node, p.path, p.rule, p.message))
 
 
-def _run_plan(store, dataset: dict, shapes, compiler, plan: _Plan, focus: str, repeat, todo) -> list[Problem]:
+def _run_plan(store, dataset: QueryOptions, shapes, compiler, plan: _Plan, focus: str, repeat, todo) -> list[Problem]:
     component = "sh:" + _COMPONENT[plan.name] + "ConstraintComponent"
     owner = plan.source
     if isinstance(owner, ox.BlankNode):  # a property shape inside a named node shape: name that one

@@ -28,11 +28,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import pyoxigraph as ox
 
 from essaykg import config, namespaces
 from essaykg.namespaces import RDF, XSD
+from essaykg.store import serialized
 
 QUERIES_DIR = config.ROOT / "queries"
 DATA_FILE = "essay-kg.nq"
@@ -397,6 +399,10 @@ def term_to_ox(term: dict):
     raise ValueError(f"unexpected term type {kind!r}")
 
 
+@overload
+def term_nt(term: dict) -> str: ...
+@overload
+def term_nt(term: None) -> None: ...
 def term_nt(term: dict | None) -> str | None:
     """The N-Triples form of a term dict: ``<iri>``, ``"text"@en``, ``"1"^^<...#integer>``."""
     return None if term is None else str(term_to_ox(term))
@@ -741,8 +747,8 @@ def to_graph(result: Result, fmt: str = "turtle") -> bytes:
         iris = {t.value for tr in triples for t in (tr.subject, tr.predicate, tr.object) if isinstance(t, ox.NamedNode)}
         iris |= {tr.object.datatype.value for tr in triples if isinstance(tr.object, ox.Literal)}
         used = {p: ns for p, ns in namespaces.PREFIXES.items() if any(i.startswith(ns) for i in iris)}
-        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used)
-    return ox.serialize(triples, format=_OX_GRAPH[fmt])
+        return serialized(triples, ox.RdfFormat.TURTLE, prefixes=used)
+    return serialized(triples, _OX_GRAPH[fmt])
 
 
 def serialize(result: Result, fmt: str) -> bytes:

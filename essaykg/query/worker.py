@@ -250,16 +250,19 @@ class _Worker:
             env=env,
             close_fds=True,
         )
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None  # both are pipes
+        self.stdin, self.stdout = stdin, stdout
 
     def send(self, header: dict, body: bytes = b"") -> None:
-        write_message(self.process.stdin, header, body)
+        write_message(self.stdin, header, body)
 
     def poll(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, timeout))
+        ready, _, _ = select.select([self.stdout], [], [], max(0.0, timeout))
         return bool(ready)
 
     def recv(self) -> tuple[dict, bytes]:
-        return read_message(self.process.stdout)
+        return read_message(self.stdout)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         try:
@@ -283,7 +286,7 @@ class _Worker:
             self.process.wait(5)
         except subprocess.TimeoutExpired:  # pragma: no cover
             pass
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.stdin, self.stdout):
             try:
                 stream.close()
             except OSError:

@@ -13,6 +13,7 @@ import functools
 import json
 import mimetypes
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -58,7 +59,8 @@ class AnswerCache:
     """Serialised answers by (query, formats, dataset), least recently used out, bounded in bytes."""
 
     def __init__(self, budget: int = CACHE_BYTES):
-        self.budget, self.used, self.items = budget, 0, OrderedDict()
+        self.budget, self.used = budget, 0
+        self.items: OrderedDict[tuple, worker.Answer] = OrderedDict()
 
     def get(self, key):
         answer = self.items.get(key)
@@ -152,7 +154,6 @@ class State:
         if answer is None:
             if request is not None and await request.is_disconnected():
                 raise Failure(400, "the client went away before its query ran")
-            limits = {"max_rows": PAGE_ROWS, "max_bytes": PAGE_BYTES} if for_page else {}
             try:
                 answer = await run_in_threadpool(
                     functools.partial(
@@ -162,7 +163,8 @@ class State:
                         graph_format=graph_format,
                         default_graphs=default_graphs,
                         named_graphs=named_graphs,
-                        **limits,
+                        max_rows=PAGE_ROWS if for_page else None,
+                        max_bytes=PAGE_BYTES if for_page else None,
                     )
                 )
             except sparql.QueryError as err:
@@ -398,7 +400,10 @@ def entity(request: Request, iri: str) -> Response:
         raise Failure(404, f"the graph says nothing about <{iri}>")
     result = sparql.Result(
         form="CONSTRUCT",
-        triples=[tuple(sparql.term_from_ox(t) for t in (tr.subject, tr.predicate, tr.object)) for tr in triples],
+        triples=[
+            (sparql.term_from_ox(tr.subject), sparql.term_from_ox(tr.predicate), sparql.term_from_ox(tr.object))
+            for tr in triples
+        ],
     )
     return Response(sparql.to_graph(result, fmt), headers=vary, media_type=sparql.media_type(fmt))
 
@@ -468,7 +473,7 @@ async def favicon(request: Request) -> Response:
 # ---------------------------------------------------------------- errors
 
 
-def error_response(request: Request, status: int, message: str, headers: dict | None = None) -> Response:
+def error_response(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """The one shape of every error: HTML for a browser on a page, else one line of plain text."""
     headers = dict(headers or {})
     if (

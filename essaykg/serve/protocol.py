@@ -79,7 +79,7 @@ class BoundedHttpTools(HttpToolsProtocol):
             self._timer.cancel()
             self._timer = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in {socket.AF_INET, socket.AF_INET6}:

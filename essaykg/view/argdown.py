@@ -68,9 +68,9 @@ class ArgdownError(Exception):
 def link_kinds(ontology: list[ox.Quad]) -> dict[str, tuple[str, bool]]:
     """Argument-link property IRI -> (Argdown relation, symmetric?), from the ontology's own table."""
     triples = [(q.subject, q.predicate, q.object) for q in ontology]
-    sub_of: dict[ox.NamedNode, set] = {}
+    sub_of: dict[ox.NamedNode | ox.BlankNode, set] = {}
     for s, p, o in triples:
-        if p == _SUBPROPERTY:
+        if p == _SUBPROPERTY and not isinstance(s, ox.Triple):  # never one: no triple term is a subject
             sub_of.setdefault(s, set()).add(o)
     top = ox.NamedNode(EKG + "argumentLink")
 
@@ -79,7 +79,9 @@ def link_kinds(ontology: list[ox.Quad]) -> dict[str, tuple[str, bool]]:
             parent == top or (parent not in seen and is_link(parent, (*seen, prop))) for parent in sub_of.get(prop, ())
         )
 
-    relation = {s: o.value for s, p, o in triples if p == ox.NamedNode(EKG + "argdownRelation")}
+    relation = {
+        s: o.value for s, p, o in triples if p == ox.NamedNode(EKG + "argdownRelation") and not isinstance(o, ox.Triple)
+    }
     symmetric = {s for s, p, o in triples if p == _RDF_TYPE and o == _SYMMETRIC}
     kinds = {}
     for prop in sorted({s for s in sub_of if is_link(s)}, key=str):
@@ -103,6 +105,8 @@ def links(store: ox.Store, kinds: dict[str, tuple[str, bool]]) -> list[tuple[str
             a, b = quad.subject, quad.object
             if a not in claims or b not in claims:
                 continue
+            # both are claims, so named or blank nodes
+            assert isinstance(a, ox.NamedNode | ox.BlankNode) and isinstance(b, ox.NamedNode | ox.BlankNode)
             if symmetric and b.value < a.value:
                 a, b = b, a
             found.add((a.value, prop, b.value))

@@ -20,7 +20,9 @@ and a Content-Security-Policy that allows the page's two scripts by hash.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import pyoxigraph as ox
 
@@ -38,7 +40,7 @@ X_STEP = 215
 Y_STEP = 150
 
 # Argdown relation -> (colour, vis dashes, arrows, legend)
-LINE_STYLE: dict[str, tuple[str, object, str, str]] = {
+LINE_STYLE: dict[str, tuple[str, Literal[False] | list[int], str, str]] = {
     "support": ("#2e8b3e", False, "to", "supports (solid green): the lower claim is a reason for the upper"),
     "attack": ("#d62728", [9, 6], "to", "attacks (red dashes): the lower claim argues against the upper"),
     "undercut": ("#e07b00", [2, 5], "to", "qualifies (orange dots): true, but not the whole story"),
@@ -75,7 +77,7 @@ _LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
 def layers(
-    claims: list[str], links: list[tuple[str, str, str]], kinds: dict[str, tuple[str, bool]], top: list[str] = ()
+    claims: list[str], links: list[tuple[str, str, str]], kinds: dict[str, tuple[str, bool]], top: Sequence[str] = ()
 ) -> dict[str, int]:
     """Claim -> layer (0 on top): one more than the deepest claim it bears on, so that every directed
     link (from, property, to) puts ``from`` below ``to``. Claims on a cycle share a layer (the
@@ -105,7 +107,7 @@ def layers(
 
 
 def positions(
-    layer_of: dict[str, int], links: list[tuple[str, str, str]], order: dict[str, tuple], top: list[str] = ()
+    layer_of: dict[str, int], links: list[tuple[str, str, str]], order: dict[str, tuple], top: Sequence[str] = ()
 ) -> dict:
     """Claim -> (x, y): layers Y_STEP apart, every claim on one grid of columns X_STEP apart (a row of
     an even number of claims sits half a column right of centre), so that one vertical line can

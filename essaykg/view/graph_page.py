@@ -25,6 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -187,8 +188,9 @@ def build_model(store: ox.Store) -> Model:
     for iri, kind in kinds.items():
         r = res(iri)
         label = r.literal(*LABEL_PROPS)
-        if label is None and kind == "quotation" and r.literal(QUOTATION_TEXT):
-            label = "“" + _shorten(r.literal(QUOTATION_TEXT), 48) + "”"
+        quoted = r.literal(QUOTATION_TEXT)
+        if label is None and kind == "quotation" and quoted:
+            label = "“" + _shorten(quoted, 48) + "”"
         labels[iri] = " ".join((label or local_name(iri)).split())
 
     def label_of(iri: str) -> str:
@@ -214,7 +216,7 @@ def build_model(store: ox.Store) -> Model:
         edge = edges.setdefault(key, {"from": key[0], "to": key[2], "pred": p, "graphs": set(), "claims": set()})
         edge["graphs"].update(graphs)
         edge["claims"].update(assertion_graphs[g] for g in graphs if g in assertion_graphs)
-    edge_list = []
+    edge_list: list[dict[str, Any]] = []
     for (s, p, o), edge in sorted(edges.items()):
         stated_outside = any(g not in assertion_graphs for g in edge["graphs"])
         if p in ARGUMENT_PROPS:
@@ -299,7 +301,7 @@ def build_model(store: ox.Store) -> Model:
     broader = {t: [b for b in res(t).objects(SKOS + "broader") if b in kinds and kinds[b] == "theme"] for t in themes}
     related = sorted(
         {
-            tuple(sorted((t, o)))
+            (min(t, o), max(t, o))
             for t in themes
             for o in res(t).objects(SKOS + "related")
             if o in kinds and kinds[o] == "theme" and o != t
@@ -408,7 +410,8 @@ def _essay_title(resources: dict[str, Resource]) -> str:
         and r.literal(SCHEMA + "headline", *LABEL_PROPS)
     )
     preferred = namespaces.ESSAY_IRI if namespaces.ESSAY_IRI in essays else (essays[0] if essays else None)
-    return resources[preferred].literal(SCHEMA + "headline", *LABEL_PROPS) if preferred else "the essay"
+    title = resources[preferred].literal(SCHEMA + "headline", *LABEL_PROPS) if preferred else None
+    return title or "the essay"  # every one of essays has a headline
 
 
 # ---------------------------------------------------------------------------- pyvis network
@@ -693,6 +696,7 @@ def vis_script() -> str:
     import importlib.util
 
     spec = importlib.util.find_spec("pyvis")
+    assert spec is not None and spec.origin is not None  # pyvis is a dependency
     base = Path(spec.origin).parent
     for path in (
         base / "templates" / "lib" / f"vis-{VIS_VERSION}" / "vis-network.min.js",

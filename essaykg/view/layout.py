@@ -185,9 +185,9 @@ def tree_positions(
         if node not in placed:
             trees.append(lay_out(node))
 
+    positions: dict[str, tuple[int, int]] = {}
     if across:
         # an outline: depth from left to right, each tree below the previous one, in sort order
-        positions: dict[str, tuple[int, int]] = {}
         top = 0.0
         for tree in trees:
             for node, (slot, depth) in tree.items():
@@ -201,7 +201,6 @@ def tree_positions(
     depths = [max(d for _, d in tree.values()) + 1 for tree in trees]
     area = sum(w * dx * d * dy for w, d in zip(widths, depths, strict=True))
     row_width = max(max(widths) * dx, math.sqrt(area * aspect))
-    positions: dict[str, tuple[int, int]] = {}
     cursor_x, cursor_y, row_depth = 0.0, 0, 0
     for tree, width, depth in zip(trees, widths, depths, strict=True):
         if cursor_x > 0 and cursor_x + width * dx > row_width:

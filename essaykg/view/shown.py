@@ -57,8 +57,11 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
     for node in [*keep, essay]:
         view.extend(data.quads_for_pattern(node, None, None))
         for quad in data.quads_for_pattern(node, evidence, None):
-            view.extend(data.quads_for_pattern(quad.object, None, None))
-            for sel in data.quads_for_pattern(quad.object, selector, None):
+            anchor = quad.object
+            assert not isinstance(anchor, ox.Literal)  # ekg:evidence names an anchor node (shapes.ttl)
+            view.extend(data.quads_for_pattern(anchor, None, None))
+            for sel in data.quads_for_pattern(anchor, selector, None):
+                assert not isinstance(sel.object, ox.Literal)  # oa:hasSelector names a selector node
                 view.extend(data.quads_for_pattern(sel.object, None, None))
     view_kinds: dict[str, int] = {}
     for kind in kinds_mod.kinds_in(view).values():
