@@ -18,6 +18,7 @@ Four parts, each comparing what this tool does with what a user would pick inste
 Medians of repeated runs; the machine is described in the JSON (CPU, cores, memory, load, versions).
 Nothing here is asserted: tests/benchmarks/test_bench.py checks the arithmetic and the harness, never a time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,12 +40,20 @@ from essaykg import config, namespaces
 PARTS = ("build", "queries", "endpoint", "scale")
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 CLIENTS = (1, 8, 32)
-LOOKUP = ("SELECT ?label WHERE { <https://w3id.org/essay-kg/id/samantha> "
-          "<http://www.w3.org/2000/01/rdf-schema#label> ?label }")
+LOOKUP = (
+    "SELECT ?label WHERE { <https://w3id.org/essay-kg/id/samantha> "
+    "<http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+)
 LOOKUP_EXPECT = b"Samantha"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 STEP_LINE = re.compile(r"^\[\s*([0-9.]+)s\] (.*)$")
 
 # Quality checks whose FILTER NOT EXISTS over a join Oxigraph evaluates once per outer row, from
@@ -86,7 +95,8 @@ CHECK_REWRITES: dict[str, tuple[str, str]] = {
 # as written, 0.4 ms as MINUS, same answer. Measured beside the original while the original stands.
 QUERY_REWRITES: dict[str, tuple[str, str]] = {
     "18-paragraphs-without-a-claim": (
-        "  FILTER NOT EXISTS { ?claim a schema:Claim ; ekg:evidence ?claimAnchor . ?claimAnchor dcterms:isPartOf ?para }",
+        "  FILTER NOT EXISTS { ?claim a schema:Claim ; ekg:evidence ?claimAnchor ."
+        " ?claimAnchor dcterms:isPartOf ?para }",
         "  MINUS { ?claim a schema:Claim ; ekg:evidence ?claimAnchor . ?claimAnchor dcterms:isPartOf ?para }",
     ),
 }
@@ -107,25 +117,56 @@ def saved_with_rewrites() -> list[tuple[str, str]]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--only", default=",".join(PARTS), metavar="PARTS",
-                        help=f"comma-separated parts to run (default: all of {','.join(PARTS)})")
-    parser.add_argument("--repeat", type=int, default=5, metavar="N",
-                        help="cold builds (and floors) to take the median of (default: 5)")
-    parser.add_argument("--query-repeat", type=int, default=20, metavar="N",
-                        help="runs of each saved query per engine (default: 20)")
-    parser.add_argument("--duration", type=float, default=3.0, metavar="SECONDS",
-                        help="load per concurrency level against each server (default: 3)")
-    parser.add_argument("--sizes", default=",".join(f"{n:.0e}".replace("+0", "") for n in DEFAULT_SIZES),
-                        metavar="LIST", help="synthetic corpus sizes in triples (default: 1e4,1e5,1e6)")
-    parser.add_argument("--limit", type=float, default=90.0, metavar="SECONDS",
-                        help="time given to what is expected to break at scale (pySHACL, the original "
-                             "checks, drawing every node) before it counts as broken (default: 90)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a short run: 3 repeats, 1 s per load level, sizes 1e4 and 1e5, limit 30 s")
-    parser.add_argument("--json", type=Path, default=config.OUTPUT_DIR / "bench.json", metavar="PATH",
-                        help="where to write the figures (default: output/bench.json)")
-    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
-                        help="keep the synthetic corpora and builds in DIR (default: a temporary folder)")
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        metavar="PARTS",
+        help=f"comma-separated parts to run (default: all of {','.join(PARTS)})",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, metavar="N", help="cold builds (and floors) to take the median of (default: 5)"
+    )
+    parser.add_argument(
+        "--query-repeat", type=int, default=20, metavar="N", help="runs of each saved query per engine (default: 20)"
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="load per concurrency level against each server (default: 3)",
+    )
+    parser.add_argument(
+        "--sizes",
+        default=",".join(f"{n:.0e}".replace("+0", "") for n in DEFAULT_SIZES),
+        metavar="LIST",
+        help="synthetic corpus sizes in triples (default: 1e4,1e5,1e6)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=float,
+        default=90.0,
+        metavar="SECONDS",
+        help="time given to what is expected to break at scale (pySHACL, the original "
+        "checks, drawing every node) before it counts as broken (default: 90)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run: 3 repeats, 1 s per load level, sizes 1e4 and 1e5, limit 30 s"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=config.OUTPUT_DIR / "bench.json",
+        metavar="PATH",
+        help="where to write the figures (default: output/bench.json)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the synthetic corpora and builds in DIR (default: a temporary folder)",
+    )
 
 
 # ---------------------------------------------------------------------------- statistics
@@ -150,7 +191,7 @@ def percentile(values, p: float) -> float:
 
 def fit_exponent(xs, ys) -> dict:
     """Least squares of log y on log x: y ~ c * x**k. Returns k, c and r^2 (None with < 2 points)."""
-    pairs = [(math.log(x), math.log(y)) for x, y in zip(xs, ys) if x and y and x > 0 and y > 0]
+    pairs = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x and y and x > 0 and y > 0]
     if len(pairs) < 2:
         return {"exponent": None, "coefficient": None, "r2": None, "points": len(pairs)}
     n = len(pairs)
@@ -188,10 +229,17 @@ def step_durations(steps: list[tuple[float, str]]) -> dict[str, float]:
 
 
 def phase_name(message: str) -> str:
-    for prefix, name in (("loaded", "load"), ("SHACL", "SHACL"), ("verified", "anchors"), ("WARNING", "anchors"),
-                         ("quality checks", "quality checks"), ("summarized", "summary"),
-                         ("rendered", "render (RDF files written meanwhile)"),
-                         ("documented", "ontology docs (pyLODE)"), ("wrote", "write (the rest)")):
+    for prefix, name in (
+        ("loaded", "load"),
+        ("SHACL", "SHACL"),
+        ("verified", "anchors"),
+        ("WARNING", "anchors"),
+        ("quality checks", "quality checks"),
+        ("summarized", "summary"),
+        ("rendered", "render (RDF files written meanwhile)"),
+        ("documented", "ontology docs (pyLODE)"),
+        ("wrote", "write (the rest)"),
+    ):
         if message.startswith(prefix):
             return name
     return message.split(":")[0][:40]
@@ -220,8 +268,18 @@ def machine() -> dict:
     except OSError:
         pass
     versions = {}
-    for dist in ("rdflib", "pyoxigraph", "pyshacl", "networkx", "pyvis", "jinja2", "pylode", "oxigraph",
-                 "playwright", "hypothesis"):
+    for dist in (
+        "rdflib",
+        "pyoxigraph",
+        "pyshacl",
+        "networkx",
+        "pyvis",
+        "jinja2",
+        "pylode",
+        "oxigraph",
+        "playwright",
+        "hypothesis",
+    ):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -250,15 +308,18 @@ def describe_machine(m: dict) -> str:
     mem = f"{m['memory_bytes'] / 2**30:.1f} GiB" if m.get("memory_bytes") else "?"
     load = ", ".join(f"{x:.2f}" for x in m["load_average"]) if m.get("load_average") else "?"
     libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items() if v)
-    return (f"{m['cpu']}, {m['cores_available']} cores, {mem}; {m['os']}; Python {m['python']}\n"
-            f"load average at start: {load}\n{libs}")
+    return (
+        f"{m['cpu']}, {m['cores_available']} cores, {mem}; {m['os']}; Python {m['python']}\n"
+        f"load average at start: {load}\n{libs}"
+    )
 
 
 # ---------------------------------------------------------------------------- subprocesses
 
 
-def run_measured(cmd: list[str], cwd: Path = config.ROOT, timeout: float | None = None,
-                 env: dict | None = None) -> dict:
+def run_measured(
+    cmd: list[str], cwd: Path = config.ROOT, timeout: float | None = None, env: dict | None = None
+) -> dict:
     """Run a command; its wall time, CPU time, peak resident memory (wait4), exit code and output."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -297,8 +358,10 @@ def _python(code: str, *args: str, timeout: float | None = None) -> dict:
 
 def _json_from(result: dict, what: str) -> dict:
     if result["returncode"] != 0 or result["timed_out"]:
-        raise RuntimeError(f"{what} failed (exit {result['returncode']}, timed out: {result['timed_out']}):\n"
-                           f"{result['stderr'][-2000:]}")
+        raise RuntimeError(
+            f"{what} failed (exit {result['returncode']}, timed out: {result['timed_out']}):\n"
+            f"{result['stderr'][-2000:]}"
+        )
     return json.loads(result["stdout"].strip().splitlines()[-1])
 
 
@@ -377,11 +440,16 @@ def summarize_profile(rows: list[dict]) -> dict:
     parts = {}
     for label, file, func in PROFILE_FUNCTIONS:
         if func is None:  # the serializers: the sorting writers of export.py
-            seconds = sum(r["cumulative"] for r in rows if r["file"].endswith("/" + file) and r["function"] in
-                          {"trig", "n_quads", "turtle", "n_triples", "jsonld"})
+            seconds = sum(
+                r["cumulative"]
+                for r in rows
+                if r["file"].endswith("/" + file)
+                and r["function"] in {"trig", "n_quads", "turtle", "n_triples", "jsonld"}
+            )
         else:
-            seconds = max((r["cumulative"] for r in rows if r["file"].endswith("/" + file) and r["function"] == func),
-                          default=0.0)
+            seconds = max(
+                (r["cumulative"] for r in rows if r["file"].endswith("/" + file) and r["function"] == func), default=0.0
+            )
         parts[label] = round(seconds, 4)
     imports = max((r["cumulative"] for r in rows if r["function"] == "_find_and_load"), default=0.0)
     top = sorted(rows, key=lambda r: r["own"], reverse=True)[:12]
@@ -389,8 +457,14 @@ def summarize_profile(rows: list[dict]) -> dict:
         "total": round(total, 4),
         "parts": parts,
         "imports (largest single import, cumulative)": round(imports, 4),
-        "top_own_time": [{"function": f"{Path(r['file']).name}:{r['line']}({r['function']})",
-                          "own": round(r["own"], 4), "calls": r["calls"]} for r in top],
+        "top_own_time": [
+            {
+                "function": f"{Path(r['file']).name}:{r['line']}({r['function']})",
+                "own": round(r["own"], 4),
+                "calls": r["calls"],
+            }
+            for r in top
+        ],
     }
 
 
@@ -410,17 +484,17 @@ def bench_build(repeat: int, work: Path, log) -> dict:
         log(f"  build {i + 1}/{repeat}: {build['seconds']:.2f} s (floor {floor['seconds']:.2f} s)")
     names = list(dict.fromkeys(name for p in phases for name in p))
     phase_medians = {name: round(median([p.get(name, 0.0) for p in phases]), 4) for name in names}
-    startup = [b - sum(p.values()) for b, p in zip(builds, phases)]
+    startup = [b - sum(p.values()) for b, p in zip(builds, phases, strict=True)]
     profile = summarize_profile(_json_from(_python(_PROFILE, str(work / "profile-out")), "the profiled build"))
     return {
         "dependencies": deps,
-        "floor_command": f"python -c \"{floor_code}\"",
+        "floor_command": f'python -c "{floor_code}"',
         "floor_seconds": [round(x, 4) for x in floors],
         "build_seconds": [round(x, 4) for x in builds],
         "floor_median": round(median(floors), 4),
         "build_median": round(median(builds), 4),
         "ratio": round(median(builds) / median(floors), 2),
-        "ratio_of_pairs": round(median([b / f for b, f in zip(builds, floors)]), 2),
+        "ratio_of_pairs": round(median([b / f for b, f in zip(builds, floors, strict=True)]), 2),
         "phases_median": {"start and imports before the first step": round(median(startup), 4), **phase_medians},
         "profile": profile,
         "output": str(out),
@@ -457,8 +531,7 @@ def bench_queries(data_dir: Path, repeat: int, log) -> dict:
             entry[f"{engine}_rows"] = len(result)
         entry["ratio"] = entry["rdflib_median"] / entry["oxigraph_median"] if entry["oxigraph_median"] else None
         rows.append(entry)
-        log(f"  {name}: oxigraph {entry['oxigraph_median'] * 1e3:.2f} ms, rdflib "
-            f"{entry['rdflib_median'] * 1e3:.2f} ms")
+        log(f"  {name}: oxigraph {entry['oxigraph_median'] * 1e3:.2f} ms, rdflib {entry['rdflib_median'] * 1e3:.2f} ms")
     return {
         "load_seconds": {"oxigraph": round(ox_load, 4), "rdflib": round(rdflib_load, 4)},
         "repeat": repeat,
@@ -478,8 +551,16 @@ class LoadResult(dict):
     error_kinds: how many errors of each kind (status and the start of the body, or the exception)."""
 
 
-def load_test(host: str, port: int, path: str, clients: int, duration: float, expect: bytes = b"",
-              headers: dict | None = None, warmup: float = 0.2) -> LoadResult:
+def load_test(
+    host: str,
+    port: int,
+    path: str,
+    clients: int,
+    duration: float,
+    expect: bytes = b"",
+    headers: dict | None = None,
+    warmup: float = 0.2,
+) -> LoadResult:
     """``clients`` threads, each with its own keep-alive connection, GET ``path`` for ``duration`` s.
 
     An error is any exception, a status other than 200, or a body without ``expect``; a failed
@@ -498,6 +579,7 @@ def load_test(host: str, port: int, path: str, clients: int, duration: float, ex
             kinds[kind] = kinds.get(kind, 0) + 1
             if not first_error:
                 first_error.append(kind)
+
     barrier = threading.Barrier(clients + 1)
     stop_at = [0.0]
     measure_from = [0.0]
@@ -545,10 +627,16 @@ def load_test(host: str, port: int, path: str, clients: int, duration: float, ex
     merged = sorted(x for part in latencies for x in part)
     seconds = duration
     return LoadResult(
-        clients=clients, requests=len(merged), errors=sum(errors), seconds=seconds,
+        clients=clients,
+        requests=len(merged),
+        errors=sum(errors),
+        seconds=seconds,
         rps=len(merged) / seconds if seconds else 0.0,
-        p50=percentile(merged, 50), p99=percentile(merged, 99), max=merged[-1] if merged else float("nan"),
-        first_error=first_error[0] if first_error else None, error_kinds=dict(kinds),
+        p50=percentile(merged, 50),
+        p99=percentile(merged, 99),
+        max=merged[-1] if merged else float("nan"),
+        first_error=first_error[0] if first_error else None,
+        error_kinds=dict(kinds),
     )
 
 
@@ -606,9 +694,12 @@ def tree_rss(pid: int) -> int:
 
 
 def start_our_server(data_dir: Path, port: int, workers: int = 2) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "build.py", "serve", "--data", str(data_dir), "--port", str(port),
-                                "--workers", str(workers)], cwd=config.ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "build.py", "serve", "--data", str(data_dir), "--port", str(port), "--workers", str(workers)],
+        cwd=config.ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for_http(port, "/sparql?query=ASK%7B%7D", process=process)
     return process
 
@@ -616,13 +707,40 @@ def start_our_server(data_dir: Path, port: int, workers: int = 2) -> subprocess.
 def start_oxigraph(data_dir: Path, location: Path, port: int) -> subprocess.Popen:
     from essaykg.build.load import ONTOLOGY_GRAPH
 
-    subprocess.run(["oxigraph", "load", "--location", str(location), "--file", str(data_dir / "essay-kg.nq")],
-                   check=True, capture_output=True)
-    subprocess.run(["oxigraph", "load", "--location", str(location), "--file", str(data_dir / "ontology.ttl"),
-                    "--graph", ONTOLOGY_GRAPH.value, "--base", namespaces.BASE], check=True, capture_output=True)
-    process = subprocess.Popen(["oxigraph", "serve-read-only", "--location", str(location), "--bind",
-                                f"127.0.0.1:{port}", "--union-default-graph"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["oxigraph", "load", "--location", str(location), "--file", str(data_dir / "essay-kg.nq")],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            "oxigraph",
+            "load",
+            "--location",
+            str(location),
+            "--file",
+            str(data_dir / "ontology.ttl"),
+            "--graph",
+            ONTOLOGY_GRAPH.value,
+            "--base",
+            namespaces.BASE,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    process = subprocess.Popen(
+        [
+            "oxigraph",
+            "serve-read-only",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for_http(port, "/query?query=ASK%7B%7D", process=process)
     return process
 
@@ -661,23 +779,32 @@ def parse_wrk(output: str) -> dict:
     p99 = WRK_P99.search(output)
     unit = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
     socket_errors = WRK_SOCKET.search(output)
-    return {"rps": float(rps.group(1)),
-            "p99": float(p99.group(1)) * unit[p99.group(2)] if p99 else None,
-            "requests": int(WRK_REQUESTS.search(output).group(1)) if WRK_REQUESTS.search(output) else 0,
-            "errors": (int(WRK_NON_2XX.search(output).group(1)) if WRK_NON_2XX.search(output) else 0)
-            + (sum(int(x) for x in socket_errors.groups()) if socket_errors else 0)}
+    return {
+        "rps": float(rps.group(1)),
+        "p99": float(p99.group(1)) * unit[p99.group(2)] if p99 else None,
+        "requests": int(WRK_REQUESTS.search(output).group(1)) if WRK_REQUESTS.search(output) else 0,
+        "errors": (int(WRK_NON_2XX.search(output).group(1)) if WRK_NON_2XX.search(output) else 0)
+        + (sum(int(x) for x in socket_errors.groups()) if socket_errors else 0),
+    }
 
 
-def wrk(url: str, connections: int, duration: float, script: Path | None = None,
-        headers: dict | None = None) -> dict:
+def wrk(url: str, connections: int, duration: float, script: Path | None = None, headers: dict | None = None) -> dict:
     """One wrk run (a native load generator, Debian's `wrk`) on 2 threads."""
-    cmd = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
-           "--latency"]
+    cmd = [
+        "wrk",
+        "-t",
+        str(min(2, connections)),
+        "-c",
+        str(connections),
+        "-d",
+        f"{max(1, round(duration))}s",
+        "--latency",
+    ]
     for key, value in (headers or {}).items():
         cmd += ["-H", f"{key}: {value}"]
     if script:
         cmd += ["-s", str(script)]
-    done = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=duration + 60)
+    done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=duration + 60)
     return {"connections": connections, **parse_wrk(done.stdout)}
 
 
@@ -697,8 +824,9 @@ def bench_endpoint(data_dir: Path, work: Path, duration: float, log) -> dict:
     script.write_text(DISTINCT_LUA % quote(distinct_base, safe=""), encoding="utf-8")
     plans = [("essaykg serve", "/sparql", lambda port: start_our_server(data_dir, port))]
     if shutil.which("oxigraph"):
-        plans.append(("oxigraph serve-read-only", "/query",
-                      lambda port: start_oxigraph(data_dir, work / "oxigraph-db", port)))
+        plans.append(
+            ("oxigraph serve-read-only", "/query", lambda port: start_oxigraph(data_dir, work / "oxigraph-db", port))
+        )
     servers = {}
     for name, path, start in plans:
         port = free_port()
@@ -708,25 +836,38 @@ def bench_endpoint(data_dir: Path, work: Path, duration: float, log) -> dict:
             runs: dict[str, list] = {"repeated": [], "distinct": []}
             for clients in CLIENTS:
                 url = f"http://127.0.0.1:{port}{path}"
-                runs["repeated"].append(wrk(url + "?" + urlencode({"query": LOOKUP}), clients, duration,
-                                            headers=accept))
+                runs["repeated"].append(
+                    wrk(url + "?" + urlencode({"query": LOOKUP}), clients, duration, headers=accept)
+                )
                 runs["distinct"].append(wrk(url, clients, duration, script=script))
                 rss_peak = max(rss_peak, tree_rss(process.pid))
                 for kind in runs:
                     r = runs[kind][-1]
-                    log(f"  {name}, {kind}, {clients} connections: {r['rps']:.0f} req/s, "
-                        f"p99 {(r['p99'] or 0) * 1e3:.2f} ms, {r['errors']} errors")
+                    log(
+                        f"  {name}, {kind}, {clients} connections: {r['rps']:.0f} req/s, "
+                        f"p99 {(r['p99'] or 0) * 1e3:.2f} ms, {r['errors']} errors"
+                    )
             servers[name] = {**runs, "rss_before_bytes": rss_before, "rss_peak_bytes": rss_peak}
         finally:
             stop(process)
     ratio = {}
     if len(servers) == 2:
         ours, theirs = servers["essaykg serve"], servers["oxigraph serve-read-only"]
-        ratio = {kind: {str(a["connections"]): round(a["rps"] / b["rps"], 3) if b["rps"] else None
-                        for a, b in zip(ours[kind], theirs[kind])} for kind in ("repeated", "distinct")}
-    return {"query": LOOKUP, "distinct": distinct_base + " LIMIT n #random", "duration_per_level": duration,
-            "servers": servers, "throughput_ratio_ours_over_oxigraph": ratio,
-            "note": "load generator: wrk (native), 2 threads, on the same 2 cores as the server under test"}
+        ratio = {
+            kind: {
+                str(a["connections"]): round(a["rps"] / b["rps"], 3) if b["rps"] else None
+                for a, b in zip(ours[kind], theirs[kind], strict=True)
+            }
+            for kind in ("repeated", "distinct")
+        }
+    return {
+        "query": LOOKUP,
+        "distinct": distinct_base + " LIMIT n #random",
+        "duration_per_level": duration,
+        "servers": servers,
+        "throughput_ratio_ours_over_oxigraph": ratio,
+        "note": "load generator: wrk (native), 2 threads, on the same 2 cores as the server under test",
+    }
 
 
 # ---------------------------------------------------------------------------- part 4: scale
@@ -851,9 +992,14 @@ def open_page(page_path: Path, timeout: float = 60.0) -> dict:
             wall = time.perf_counter() - started
             timings = page.evaluate("essayGraph.timings")
             nodes = page.evaluate("essayGraph.drawnNodes().length")
-            return {"seconds": wall, "settled_ms_in_page": timings.get("settled"), "nodes_drawn": nodes,
-                    "bytes": page_path.stat().st_size, "other_requests": [u for u in requests if not u.startswith("file:")],
-                    "errors": errors}
+            return {
+                "seconds": wall,
+                "settled_ms_in_page": timings.get("settled"),
+                "nodes_drawn": nodes,
+                "bytes": page_path.stat().st_size,
+                "other_requests": [u for u in requests if not u.startswith("file:")],
+                "errors": errors,
+            }
         finally:
             browser.close()
 
@@ -876,46 +1022,81 @@ def bench_scale(sizes: list[int], work: Path, limit: float, query_repeat: int, l
         generated = time.perf_counter() - started
         log(f"  {size:.0e}: generated {corpus.triples} triples in {generated:.1f} s")
         out = where / "output"
-        build = run_measured([sys.executable, "build.py", "--graph-dir", str(corpus.graph_dir), "--source",
-                              str(corpus.source), "--out", str(out), "--ontology-dir", str(ontology)])
-        row = {"target": size, "triples": corpus.triples, "counts": corpus.counts, "generate_seconds": generated,
-               "build_seconds": build["seconds"], "build_cpu_seconds": build["cpu_seconds"],
-               "build_max_rss_bytes": build["max_rss_bytes"], "build_ok": build["returncode"] == 0,
-               "build_phases": step_durations(parse_steps(build["stderr"]))}
-        log(f"  {size:.0e}: build {build['seconds']:.1f} s, peak {build['max_rss_bytes'] / 2**20:.0f} MiB"
-            + ("" if row["build_ok"] else f" FAILED: {build['stderr'][-500:]}"))
+        build = run_measured(
+            [
+                sys.executable,
+                "build.py",
+                "--graph-dir",
+                str(corpus.graph_dir),
+                "--source",
+                str(corpus.source),
+                "--out",
+                str(out),
+                "--ontology-dir",
+                str(ontology),
+            ]
+        )
+        row = {
+            "target": size,
+            "triples": corpus.triples,
+            "counts": corpus.counts,
+            "generate_seconds": generated,
+            "build_seconds": build["seconds"],
+            "build_cpu_seconds": build["cpu_seconds"],
+            "build_max_rss_bytes": build["max_rss_bytes"],
+            "build_ok": build["returncode"] == 0,
+            "build_phases": step_durations(parse_steps(build["stderr"])),
+        }
+        log(
+            f"  {size:.0e}: build {build['seconds']:.1f} s, peak {build['max_rss_bytes'] / 2**20:.0f} MiB"
+            + ("" if row["build_ok"] else f" FAILED: {build['stderr'][-500:]}")
+        )
         if row["build_ok"]:
             row["artifact_bytes"] = {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()}
             per_query = min(limit, 30.0)
-            queried = _python(_QUERY_AT, str(out), str(max(1, query_repeat // 4)), str(per_query),
-                              timeout=60 * per_query + 300)
+            queried = _python(
+                _QUERY_AT, str(out), str(max(1, query_repeat // 4)), str(per_query), timeout=60 * per_query + 300
+            )
             lines = [json.loads(x) for x in queried["stdout"].splitlines() if x.strip()]
             final = next((x for x in reversed(lines) if "queries" in x), None)
             if final:
                 medians = {k: v["median"] for k, v in final["queries"].items()}
                 timed_out = sorted(k for k, v in medians.items() if v is None)
                 saved = {k: v for k, v in medians.items() if v is not None and not k.endswith(PROPOSED)}
-                row.update(load_seconds=final["load_seconds"], load_rss_bytes=final["rss_after_load_bytes"],
-                           query_medians=medians, query_timed_out=timed_out, query_limit_seconds=per_query,
-                           query_median_of_medians=median(saved.values()),
-                           query_worst=max(saved.items(), key=lambda kv: kv[1]) if saved else None)
-                log(f"  {size:.0e}: loaded for queries in {final['load_seconds']:.1f} s "
+                row.update(
+                    load_seconds=final["load_seconds"],
+                    load_rss_bytes=final["rss_after_load_bytes"],
+                    query_medians=medians,
+                    query_timed_out=timed_out,
+                    query_limit_seconds=per_query,
+                    query_median_of_medians=median(saved.values()),
+                    query_worst=max(saved.items(), key=lambda kv: kv[1]) if saved else None,
+                )
+                log(
+                    f"  {size:.0e}: loaded for queries in {final['load_seconds']:.1f} s "
                     f"({final['rss_after_load_bytes'] / 2**20:.0f} MiB); saved queries: median "
                     f"{row['query_median_of_medians'] * 1e3:.1f} ms, worst that finished {row['query_worst'][0]} "
-                    f"{row['query_worst'][1] * 1e3:.1f} ms; over {per_query:.0f} s: {', '.join(timed_out) or 'none'}")
+                    f"{row['query_worst'][1] * 1e3:.1f} ms; over {per_query:.0f} s: {', '.join(timed_out) or 'none'}"
+                )
             else:
-                row["queries_failed"] = (queried["stderr"][-500:] or "timed out") + f" (last: {lines[-1] if lines else None})"
+                row["queries_failed"] = (
+                    queried["stderr"][-500:] or "timed out"
+                ) + f" (last: {lines[-1] if lines else None})"
             row["page"] = open_page(out / "graph.html", timeout=max(limit, 60))
             if "seconds" in row["page"]:
-                log(f"  {size:.0e}: graph page drawn in Chromium in {row['page']['seconds']:.2f} s "
-                    f"({row['page']['nodes_drawn']} nodes, {row['page']['bytes'] / 2**20:.1f} MiB)")
+                log(
+                    f"  {size:.0e}: graph page drawn in Chromium in {row['page']['seconds']:.2f} s "
+                    f"({row['page']['nodes_drawn']} nodes, {row['page']['bytes'] / 2**20:.1f} MiB)"
+                )
         # what breaks: each tried at growing sizes until it passes the limit once
         if not pyshacl_broken:
             res = _python(_PYSHACL_AT, str(corpus.graph_dir), timeout=limit)
             row["pyshacl_seconds"] = None if res["timed_out"] else _json_from(res, "pySHACL")["seconds"]
             row["pyshacl_max_rss_bytes"] = res["max_rss_bytes"]
-            log(f"  {size:.0e}: pySHACL alone: " + ("more than %.0f s" % limit if res["timed_out"]
-                                                    else f"{row['pyshacl_seconds']:.1f} s"))
+            log(
+                f"  {size:.0e}: pySHACL alone: "
+                + (f"more than {limit:.0f} s" if res["timed_out"] else f"{row['pyshacl_seconds']:.1f} s")
+            )
             if res["timed_out"]:
                 pyshacl_broken = True
                 broke.append({"what": "SHACL with pySHACL", "size": corpus.triples, "limit_seconds": limit})
@@ -926,16 +1107,25 @@ def bench_scale(sizes: list[int], work: Path, limit: float, query_repeat: int, l
             if res["timed_out"]:
                 row["original_checks"]["(timed out)"] = limit
                 checks_broken = True
-                broke.append({"what": "quality checks as written (FILTER NOT EXISTS over a join)",
-                              "size": corpus.triples, "limit_seconds": limit})
-            log(f"  {size:.0e}: original checks: " + ", ".join(f"{k} {v:.1f} s" for k, v in row["original_checks"].items()))
+                broke.append(
+                    {
+                        "what": "quality checks as written (FILTER NOT EXISTS over a join)",
+                        "size": corpus.triples,
+                        "limit_seconds": limit,
+                    }
+                )
+            log(
+                f"  {size:.0e}: original checks: "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in row["original_checks"].items())
+            )
         if not render_broken:
             res = _python(_RENDER_ALL_AT, str(corpus.graph_dir), timeout=limit)
             if res["timed_out"]:
                 render_broken = True
                 row["render_all_seconds"] = None
-                broke.append({"what": "the graph view drawing every node", "size": corpus.triples,
-                              "limit_seconds": limit})
+                broke.append(
+                    {"what": "the graph view drawing every node", "size": corpus.triples, "limit_seconds": limit}
+                )
                 log(f"  {size:.0e}: drawing every node: more than {limit:.0f} s")
             else:
                 found = _json_from(res, "rendering every node")
@@ -948,14 +1138,21 @@ def bench_scale(sizes: list[int], work: Path, limit: float, query_repeat: int, l
     fits = {
         "build_seconds": fit_exponent(xs, [r["build_seconds"] for r in ok]),
         "build_max_rss_bytes": fit_exponent(xs, [r["build_max_rss_bytes"] for r in ok]),
-        "load_seconds": fit_exponent([r["triples"] for r in ok if "load_seconds" in r],
-                                     [r["load_seconds"] for r in ok if "load_seconds" in r]),
-        "query_median_of_medians": fit_exponent([r["triples"] for r in ok if "query_median_of_medians" in r],
-                                                [r["query_median_of_medians"] for r in ok if "query_median_of_medians" in r]),
-        "page_seconds": fit_exponent([r["triples"] for r in ok if "seconds" in r.get("page", {})],
-                                     [r["page"]["seconds"] for r in ok if "seconds" in r.get("page", {})]),
-        "pyshacl_seconds": fit_exponent([r["triples"] for r in rows if r.get("pyshacl_seconds")],
-                                        [r["pyshacl_seconds"] for r in rows if r.get("pyshacl_seconds")]),
+        "load_seconds": fit_exponent(
+            [r["triples"] for r in ok if "load_seconds" in r], [r["load_seconds"] for r in ok if "load_seconds" in r]
+        ),
+        "query_median_of_medians": fit_exponent(
+            [r["triples"] for r in ok if "query_median_of_medians" in r],
+            [r["query_median_of_medians"] for r in ok if "query_median_of_medians" in r],
+        ),
+        "page_seconds": fit_exponent(
+            [r["triples"] for r in ok if "seconds" in r.get("page", {})],
+            [r["page"]["seconds"] for r in ok if "seconds" in r.get("page", {})],
+        ),
+        "pyshacl_seconds": fit_exponent(
+            [r["triples"] for r in rows if r.get("pyshacl_seconds")],
+            [r["pyshacl_seconds"] for r in rows if r.get("pyshacl_seconds")],
+        ),
     }
     if len(ok) >= 2:  # fixed costs (imports, pyLODE, a 250-node view) flatten the fit at small sizes
         a, b = ok[-2], ok[-1]
@@ -963,13 +1160,21 @@ def bench_scale(sizes: list[int], work: Path, limit: float, query_repeat: int, l
         for key in ("build_seconds", "build_max_rss_bytes", "load_seconds"):
             if a.get(key) and b.get(key):
                 fits[f"{key} (between the two largest sizes)"] = {
-                    "exponent": round(math.log(b[key] / a[key]) / span, 3), "coefficient": None, "r2": None,
-                    "points": 2}
+                    "exponent": round(math.log(b[key] / a[key]) / span, 3),
+                    "coefficient": None,
+                    "r2": None,
+                    "points": 2,
+                }
     phase_names = list(dict.fromkeys(n for r in ok for n in r["build_phases"]))
     for name in phase_names:
         fits[f"phase: {name}"] = fit_exponent(xs, [r["build_phases"].get(name) for r in ok])
-    return {"sizes": rows, "exponents": fits, "broke": broke, "check_rewrites_applied": rewritten,
-            "ontology_used": str(ontology)}
+    return {
+        "sizes": rows,
+        "exponents": fits,
+        "broke": broke,
+        "check_rewrites_applied": rewritten,
+        "ontology_used": str(ontology),
+    }
 
 
 # ---------------------------------------------------------------------------- report
@@ -984,8 +1189,10 @@ def _mib(n) -> str:
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    line = lambda cells: "  ".join(
+        str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )
     return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
 
@@ -993,24 +1200,50 @@ def report(results: dict) -> str:
     out = ["# Benchmarks", "", describe_machine(results["machine"]), ""]
     build = results.get("build")
     if build:
-        out += [f"## Build (median of {len(build['build_seconds'])} cold runs)", "",
-                table([["python build.py", f"{build['build_median']:.3f}"],
-                       [f"floor: import {len(build['dependencies'])} dependencies", f"{build['floor_median']:.3f}"],
-                       ["ratio build / floor", f"{build['ratio']:.2f}x"]], ["", "seconds"]), "",
-                "where the time goes (the build's step log, medians):", "",
-                table([[k, f"{v:.3f}"] for k, v in build["phases_median"].items()], ["phase", "seconds"]), "",
-                "cProfile (one run; profiling slows Python code more than native code):", "",
-                table([[k, f"{v:.3f}"] for k, v in build["profile"]["parts"].items() if v],
-                      ["part", "cumulative s"]), ""]
+        out += [
+            f"## Build (median of {len(build['build_seconds'])} cold runs)",
+            "",
+            table(
+                [
+                    ["python build.py", f"{build['build_median']:.3f}"],
+                    [f"floor: import {len(build['dependencies'])} dependencies", f"{build['floor_median']:.3f}"],
+                    ["ratio build / floor", f"{build['ratio']:.2f}x"],
+                ],
+                ["", "seconds"],
+            ),
+            "",
+            "where the time goes (the build's step log, medians):",
+            "",
+            table([[k, f"{v:.3f}"] for k, v in build["phases_median"].items()], ["phase", "seconds"]),
+            "",
+            "cProfile (one run; profiling slows Python code more than native code):",
+            "",
+            table([[k, f"{v:.3f}"] for k, v in build["profile"]["parts"].items() if v], ["part", "cumulative s"]),
+            "",
+        ]
     queries = results.get("queries")
     if queries:
-        rows = [[q["query"], _ms(q["oxigraph_median"]), _ms(q["oxigraph_p95"]), _ms(q["rdflib_median"]),
-                 _ms(q["rdflib_p95"]), f"{q['ratio']:.0f}x" if q["ratio"] else "-"] for q in queries["queries"]]
-        out += [f"## Saved queries ({queries['repeat']} runs each, in-process, ms)", "",
-                table(rows, ["query", "oxigraph median", "p95", "rdflib median", "p95", "rdflib/oxigraph"]), "",
-                f"{queries['under_5ms']}/{queries['saved']} saved queries under 5 ms on pyoxigraph; median ratio "
-                f"{queries['ratio_median']:.0f}x; loading: pyoxigraph {queries['load_seconds']['oxigraph']:.3f} s, "
-                f"rdflib {queries['load_seconds']['rdflib']:.3f} s", ""]
+        rows = [
+            [
+                q["query"],
+                _ms(q["oxigraph_median"]),
+                _ms(q["oxigraph_p95"]),
+                _ms(q["rdflib_median"]),
+                _ms(q["rdflib_p95"]),
+                f"{q['ratio']:.0f}x" if q["ratio"] else "-",
+            ]
+            for q in queries["queries"]
+        ]
+        out += [
+            f"## Saved queries ({queries['repeat']} runs each, in-process, ms)",
+            "",
+            table(rows, ["query", "oxigraph median", "p95", "rdflib median", "p95", "rdflib/oxigraph"]),
+            "",
+            f"{queries['under_5ms']}/{queries['saved']} saved queries under 5 ms on pyoxigraph; median ratio "
+            f"{queries['ratio_median']:.0f}x; loading: pyoxigraph {queries['load_seconds']['oxigraph']:.3f} s, "
+            f"rdflib {queries['load_seconds']['rdflib']:.3f} s",
+            "",
+        ]
     endpoint = results.get("endpoint")
     if endpoint and "servers" in endpoint:
         rows = []
@@ -1019,34 +1252,90 @@ def report(results: dict) -> str:
             for kind in ("repeated", "distinct"):
                 for level in server[kind]:
                     ratio = ratios.get(kind, {}).get(str(level["connections"])) if name == "essaykg serve" else None
-                    rows.append([name, kind, level["connections"], f"{level['rps']:.0f}", _ms(level["p99"]),
-                                 level["errors"], _mib(server["rss_peak_bytes"]), f"{ratio:.3f}" if ratio else "-"])
-        out += [f"## Endpoint: wrk, {endpoint['duration_per_level']:g} s per level on loopback", "",
-                table(rows, ["server", "queries", "connections", "req/s", "p99 ms", "errors", "peak MiB",
-                             "ours / Oxigraph"]), "", endpoint["note"], ""]
+                    rows.append(
+                        [
+                            name,
+                            kind,
+                            level["connections"],
+                            f"{level['rps']:.0f}",
+                            _ms(level["p99"]),
+                            level["errors"],
+                            _mib(server["rss_peak_bytes"]),
+                            f"{ratio:.3f}" if ratio else "-",
+                        ]
+                    )
+        out += [
+            f"## Endpoint: wrk, {endpoint['duration_per_level']:g} s per level on loopback",
+            "",
+            table(
+                rows, ["server", "queries", "connections", "req/s", "p99 ms", "errors", "peak MiB", "ours / Oxigraph"]
+            ),
+            "",
+            endpoint["note"],
+            "",
+        ]
     scale = results.get("scale")
     if scale:
         rows = []
         for r in scale["sizes"]:
             page = r.get("page", {})
-            rows.append([r["triples"], f"{r['build_seconds']:.2f}" + ("" if r["build_ok"] else " FAILED"),
-                         _mib(r["build_max_rss_bytes"]), f"{r['load_seconds']:.2f}" if "load_seconds" in r else "-",
-                         _mib(r.get("load_rss_bytes")), _ms(r.get("query_median_of_medians")),
-                         _ms(r["query_worst"][1]) if r.get("query_worst") else "-",
-                         len(r.get("query_timed_out", [])),
-                         f"{page['seconds']:.2f}" if "seconds" in page else "-",
-                         f"{r['pyshacl_seconds']:.1f}" if r.get("pyshacl_seconds") else
-                         ("broke" if "pyshacl_seconds" in r else "-")])
-        out += ["## Scale: synthetic corpora, built by the real pipeline in a subprocess", "",
-                table(rows, ["triples", "build s", "build MiB", "load s", "load MiB", "query med ms",
-                             "worst ms", "over limit", "page s", "pySHACL s"]), "",
-                "growth exponents (y ~ triples^k, least squares on log-log):", "",
-                table([[k, v["exponent"] if v["exponent"] is not None else "-", v["r2"] if v["r2"] is not None else "-"]
-                       for k, v in scale["exponents"].items()], ["cost", "k", "r^2"]), "",
-                "what broke first: " + ("; ".join(f"{b['what']} at {b['size']} triples (over {b['limit_seconds']:.0f} s)"
-                                                  for b in scale["broke"]) or "nothing within the limits"),
-                ("check rewrites applied: " + ", ".join(scale["check_rewrites_applied"]))
-                if scale["check_rewrites_applied"] else "the quality checks ran as written", ""]
+            rows.append(
+                [
+                    r["triples"],
+                    f"{r['build_seconds']:.2f}" + ("" if r["build_ok"] else " FAILED"),
+                    _mib(r["build_max_rss_bytes"]),
+                    f"{r['load_seconds']:.2f}" if "load_seconds" in r else "-",
+                    _mib(r.get("load_rss_bytes")),
+                    _ms(r.get("query_median_of_medians")),
+                    _ms(r["query_worst"][1]) if r.get("query_worst") else "-",
+                    len(r.get("query_timed_out", [])),
+                    f"{page['seconds']:.2f}" if "seconds" in page else "-",
+                    f"{r['pyshacl_seconds']:.1f}"
+                    if r.get("pyshacl_seconds")
+                    else ("broke" if "pyshacl_seconds" in r else "-"),
+                ]
+            )
+        out += [
+            "## Scale: synthetic corpora, built by the real pipeline in a subprocess",
+            "",
+            table(
+                rows,
+                [
+                    "triples",
+                    "build s",
+                    "build MiB",
+                    "load s",
+                    "load MiB",
+                    "query med ms",
+                    "worst ms",
+                    "over limit",
+                    "page s",
+                    "pySHACL s",
+                ],
+            ),
+            "",
+            "growth exponents (y ~ triples^k, least squares on log-log):",
+            "",
+            table(
+                [
+                    [k, v["exponent"] if v["exponent"] is not None else "-", v["r2"] if v["r2"] is not None else "-"]
+                    for k, v in scale["exponents"].items()
+                ],
+                ["cost", "k", "r^2"],
+            ),
+            "",
+            "what broke first: "
+            + (
+                "; ".join(
+                    f"{b['what']} at {b['size']} triples (over {b['limit_seconds']:.0f} s)" for b in scale["broke"]
+                )
+                or "nothing within the limits"
+            ),
+            ("check rewrites applied: " + ", ".join(scale["check_rewrites_applied"]))
+            if scale["check_rewrites_applied"]
+            else "the quality checks ran as written",
+            "",
+        ]
     return "\n".join(out)
 
 
@@ -1063,16 +1352,29 @@ def run(args: argparse.Namespace) -> int:
         return 2
     repeat, duration, limit, query_repeat = args.repeat, args.duration, args.limit, args.query_repeat
     if args.quick:
-        repeat, duration, limit, query_repeat = min(repeat, 3), min(duration, 1.0), min(limit, 30.0), min(query_repeat, 10)
+        repeat, duration, limit, query_repeat = (
+            min(repeat, 3),
+            min(duration, 1.0),
+            min(limit, 30.0),
+            min(query_repeat, 10),
+        )
         if args.sizes == add_arguments_default_sizes():
             sizes = [10_000, 100_000]
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    results: dict = {"machine": machine(), "settings": {
-        "parts": parts, "repeat": repeat, "query_repeat": query_repeat, "duration": duration, "sizes": sizes,
-        "limit": limit}}
+    results: dict = {
+        "machine": machine(),
+        "settings": {
+            "parts": parts,
+            "repeat": repeat,
+            "query_repeat": query_repeat,
+            "duration": duration,
+            "sizes": sizes,
+            "limit": limit,
+        },
+    }
     log(describe_machine(results["machine"]))
     work_ctx = tempfile.TemporaryDirectory(prefix="essaykg-bench-") if args.keep is None else None
     work = Path(work_ctx.name) if work_ctx else args.keep

@@ -17,6 +17,7 @@ the work a real build does. The same ``(triples, seed)`` gives the same bytes.
 >>> 1_800 < corpus.triples < 2_200 and corpus.counts["claims"] > 20
 True
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,32 @@ from pathlib import Path
 
 from essaykg import namespaces
 
-PREFIXES = {p: namespaces.PREFIXES[p] for p in (
-    "her", "hg", "claim", "assertion", "quotation", "anchor", "selector", "para", "id", "kg", "theme",
-    "ekg", "schema", "skos", "oa", "prov", "cito", "dcterms", "rdfs", "xsd", "wd")}
+PREFIXES = {
+    p: namespaces.PREFIXES[p]
+    for p in (
+        "her",
+        "hg",
+        "claim",
+        "assertion",
+        "quotation",
+        "anchor",
+        "selector",
+        "para",
+        "id",
+        "kg",
+        "theme",
+        "ekg",
+        "schema",
+        "skos",
+        "oa",
+        "prov",
+        "cito",
+        "dcterms",
+        "rdfs",
+        "xsd",
+        "wd",
+    )
+}
 
 STANCES = ("praise", "criticism", "mixed", "agnostic", "endorsement", "observation")
 ARGUMENT_LINKS = ("ekg:supports", "ekg:attacks", "ekg:contrastsWith", "ekg:answers", "ekg:qualifies", "ekg:concedes")
@@ -53,8 +77,36 @@ ENTITY_KINDS = [  # in an order where what a kind points to comes before it (a m
     ("band", "schema:MusicGroup", 3),
 ]
 
-SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "ze", "an", "el", "or", "us", "ith", "em",
-             "qua", "bri", "dor", "fen", "gal", "hel", "jor", "kel", "lun", "mar", "nov", "pel", "ros")
+SYLLABLES = (
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "to",
+    "vi",
+    "ze",
+    "an",
+    "el",
+    "or",
+    "us",
+    "ith",
+    "em",
+    "qua",
+    "bri",
+    "dor",
+    "fen",
+    "gal",
+    "hel",
+    "jor",
+    "kel",
+    "lun",
+    "mar",
+    "nov",
+    "pel",
+    "ros",
+)
 ACCENTED = ("é", "ö", "ñ", "å", "ø", "ü")  # code points beyond ASCII, so offsets must count code points
 PER_CLAIM = 55.0  # triples per claim, measured; refined by a pilot run in :func:`claims_for`
 
@@ -72,7 +124,7 @@ class Corpus:
     def sha256(self) -> str:
         return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
 
-    def write(self, out_dir: Path) -> "Written":
+    def write(self, out_dir: Path) -> Written:
         """Write ``graph/...`` and ``source.txt`` under ``out_dir``; return their paths."""
         out_dir = Path(out_dir)
         graph_dir = out_dir / "graph"
@@ -140,7 +192,7 @@ class _Words:
         word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 3)))
         if rng.random() < 0.04:
             i = rng.randrange(len(word))
-            word = word[:i] + rng.choice(ACCENTED) + word[i + 1:]
+            word = word[:i] + rng.choice(ACCENTED) + word[i + 1 :]
         return word
 
     def words(self, n: int) -> str:
@@ -221,14 +273,17 @@ def _generate(k: int, seed: int) -> Corpus:
     for movie in by["movie"]:
         cast = rng.sample(by["person"], min(len(by["person"]), rng.randint(1, 4)))
         chars = sorted(characters_of.get(movie, []))
-        facts.subject(movie, [
-            ("schema:director", rng.choice(by["person"])),
-            ("schema:datePublished", _typed(rng.randint(1950, 2030), "xsd:gYear")),
-            ("schema:actor", sorted(set(cast))),
-            ("schema:character", chars),
-            ("schema:contentLocation", rng.choice(by["city"])),
-        ])
-        for actor, character in zip(cast, chars):
+        facts.subject(
+            movie,
+            [
+                ("schema:director", rng.choice(by["person"])),
+                ("schema:datePublished", _typed(rng.randint(1950, 2030), "xsd:gYear")),
+                ("schema:actor", sorted(set(cast))),
+                ("schema:character", chars),
+                ("schema:contentLocation", rng.choice(by["city"])),
+            ],
+        )
+        for actor, character in zip(cast, chars, strict=False):  # a cast and a film's characters differ in number
             facts.subject(actor, [("ekg:voices" if rng.random() < 0.2 else "ekg:playsOnScreen", character)])
     for person in by["person"][: max(1, len(by["person"]) // 20)]:
         facts.subject(person, [("ekg:awardReceived", rng.choice(by["award"]))])
@@ -236,16 +291,24 @@ def _generate(k: int, seed: int) -> Corpus:
     # ---------------------------------------------------------------- themes
     themes = [f"theme:t{i}" for i in range(n_themes)]
     scheme = _Graph("kg:themes")
-    scheme.subject("theme:scheme", [
-        ("a", "skos:ConceptScheme"), ("rdfs:label", _lit("Themes")), ("skos:prefLabel", _lit("Themes")),
-        ("dcterms:description", _lit("The synthetic corpus's themes.")), ("skos:hasTopConcept", themes[:n_tops]),
-    ])
+    scheme.subject(
+        "theme:scheme",
+        [
+            ("a", "skos:ConceptScheme"),
+            ("rdfs:label", _lit("Themes")),
+            ("skos:prefLabel", _lit("Themes")),
+            ("dcterms:description", _lit("The synthetic corpus's themes.")),
+            ("skos:hasTopConcept", themes[:n_tops]),
+        ],
+    )
     for i, theme in enumerate(themes):
         pairs = [("a", "skos:Concept"), ("skos:inScheme", "theme:scheme")]
         if i < n_tops:
             pairs.append(("skos:topConceptOf", "theme:scheme"))
-        pairs += [("skos:prefLabel", _lit(words.name())),
-                  ("skos:definition", _lit(f"Synthetic theme: {words.words(rng.randint(5, 10))}."))]
+        pairs += [
+            ("skos:prefLabel", _lit(words.name())),
+            ("skos:definition", _lit(f"Synthetic theme: {words.words(rng.randint(5, 10))}.")),
+        ]
         if i >= n_tops:
             pairs.append(("skos:broader", themes[rng.randrange(i)]))
             if rng.random() < 0.2:
@@ -296,31 +359,52 @@ def _generate(k: int, seed: int) -> Corpus:
         lines.append(line)
         start, end = offset, offset + len(line)
         number = p + 1
-        essay.subject(f"para:{number}", [
-            ("a", "ekg:Paragraph"), ("rdfs:label", _lit(f"Paragraph {number}")), ("schema:position", str(number)),
-            ("oa:hasSource", "her:essay"), ("oa:hasSelector", f"selector:paragraph-{number}"),
-        ])
-        essay.subject(f"selector:paragraph-{number}", [
-            ("a", "oa:TextPositionSelector"), ("oa:start", str(start)), ("oa:end", str(end)),
-        ])
+        essay.subject(
+            f"para:{number}",
+            [
+                ("a", "ekg:Paragraph"),
+                ("rdfs:label", _lit(f"Paragraph {number}")),
+                ("schema:position", str(number)),
+                ("oa:hasSource", "her:essay"),
+                ("oa:hasSelector", f"selector:paragraph-{number}"),
+            ],
+        )
+        essay.subject(
+            f"selector:paragraph-{number}",
+            [
+                ("a", "oa:TextPositionSelector"),
+                ("oa:start", str(start)),
+                ("oa:end", str(end)),
+            ],
+        )
         for name, a_start, a_end in spans:
             exact = line[a_start:a_end]
             exact_of[name] = exact
-            prefix = line[max(0, a_start - 32):a_start]
-            suffix = line[a_end:a_end + 32]
-            anchors.subject(f"anchor:{name}", [
-                ("a", "oa:SpecificResource"), ("oa:hasSource", "her:essay"), ("dcterms:isPartOf", f"para:{number}"),
-                ("oa:hasSelector", [f"selector:{name}-quote", f"selector:{name}-position"]),
-            ])
+            prefix = line[max(0, a_start - 32) : a_start]
+            suffix = line[a_end : a_end + 32]
+            anchors.subject(
+                f"anchor:{name}",
+                [
+                    ("a", "oa:SpecificResource"),
+                    ("oa:hasSource", "her:essay"),
+                    ("dcterms:isPartOf", f"para:{number}"),
+                    ("oa:hasSelector", [f"selector:{name}-quote", f"selector:{name}-position"]),
+                ],
+            )
             quote = [("a", "oa:TextQuoteSelector"), ("oa:exact", _lit(exact, None))]
             if prefix:
                 quote.append(("oa:prefix", _lit(prefix, None)))
             if suffix:
                 quote.append(("oa:suffix", _lit(suffix, None)))
             anchors.subject(f"selector:{name}-quote", quote)
-            anchors.subject(f"selector:{name}-position", [
-                ("a", "oa:TextPositionSelector"), ("oa:start", str(offset + a_start)), ("oa:end", str(offset + a_end)),
-            ])
+            anchors.subject(
+                f"selector:{name}-position",
+                [
+                    ("a", "oa:TextPositionSelector"),
+                    ("oa:start", str(offset + a_start)),
+                    ("oa:end", str(offset + a_end)),
+                ],
+            )
         offset = end + 1
     lines.append("Synthetic boilerplate after the essay: not a paragraph, never anchored.")
     source = "\n".join(lines) + "\n"
@@ -328,20 +412,37 @@ def _generate(k: int, seed: int) -> Corpus:
 
     publisher = by["news"][0]
     head = _Graph("hg:essay")
-    head.subject("her:essay", [
-        ("a", "schema:OpinionNewsArticle"), ("rdfs:label", _lit("A synthetic essay")),
-        ("schema:headline", _lit("A synthetic essay")),
-        ("schema:description", _lit(f"A synthetic essay of {n_paragraphs} paragraphs and {k} claims, for benchmarks.")),
-        ("schema:publisher", publisher), ("schema:url", "<https://example.org/synthetic-essay>"),
-        ("schema:datePublished", _typed("2023-12", "xsd:gYearMonth")), ("schema:inLanguage", _lit("en", None)),
-        ("schema:about", by["movie"][0]), ("schema:sha256", _lit(sha, None)),
-        # the first claim is the thesis: every later claim links to an earlier one, so all reach it
-        ("ekg:thesis", "claim:c0"),
-    ])
-    for graph, label in (("hg:essay", "The essay's graph"), ("hg:film-facts", "Facts about the films"),
-                         ("kg:entities", "Shared entities"), ("kg:themes", "Themes")):
-        pairs = [("a", "prov:Entity"), ("rdfs:label", _lit(label)),
-                 ("dcterms:description", _lit(f"Synthetic: {label.lower()}."))]
+    head.subject(
+        "her:essay",
+        [
+            ("a", "schema:OpinionNewsArticle"),
+            ("rdfs:label", _lit("A synthetic essay")),
+            ("schema:headline", _lit("A synthetic essay")),
+            (
+                "schema:description",
+                _lit(f"A synthetic essay of {n_paragraphs} paragraphs and {k} claims, for benchmarks."),
+            ),
+            ("schema:publisher", publisher),
+            ("schema:url", "<https://example.org/synthetic-essay>"),
+            ("schema:datePublished", _typed("2023-12", "xsd:gYearMonth")),
+            ("schema:inLanguage", _lit("en", None)),
+            ("schema:about", by["movie"][0]),
+            ("schema:sha256", _lit(sha, None)),
+            # the first claim is the thesis: every later claim links to an earlier one, so all reach it
+            ("ekg:thesis", "claim:c0"),
+        ],
+    )
+    for graph, label in (
+        ("hg:essay", "The essay's graph"),
+        ("hg:film-facts", "Facts about the films"),
+        ("kg:entities", "Shared entities"),
+        ("kg:themes", "Themes"),
+    ):
+        pairs = [
+            ("a", "prov:Entity"),
+            ("rdfs:label", _lit(label)),
+            ("dcterms:description", _lit(f"Synthetic: {label.lower()}.")),
+        ]
         if graph.startswith("hg:"):
             pairs.append(("prov:wasDerivedFrom", "her:essay"))
         head.subject(graph, pairs)
@@ -353,8 +454,11 @@ def _generate(k: int, seed: int) -> Corpus:
     for j in range(n_quotations):
         iri = f"quotation:q{j}"
         quotation_iris.append(iri)
-        pairs = [("a", "schema:Quotation"), ("rdfs:label", _lit(f"Quotation {j}")),
-                 ("schema:text", _lit(exact_of[f"q{j}"]))]
+        pairs = [
+            ("a", "schema:Quotation"),
+            ("rdfs:label", _lit(f"Quotation {j}")),
+            ("schema:text", _lit(exact_of[f"q{j}"])),
+        ]
         roll = rng.random()
         if roll < 0.4:
             pairs.append(("schema:creator", rng.choice(by["person"])))
@@ -375,7 +479,8 @@ def _generate(k: int, seed: int) -> Corpus:
         subjects = {themes[i % n_themes]} if i < n_themes else set()
         subjects |= {rng.choice(themes) for _ in range(rng.randint(1 - bool(subjects), 2))}
         pairs = [
-            ("a", "schema:Claim"), ("schema:position", str(i + 1)),
+            ("a", "schema:Claim"),
+            ("schema:position", str(i + 1)),
             ("rdfs:label", _lit(f"Claim {i}: {words.words(rng.randint(3, 6))}")),
             ("schema:description", _lit(f"The essay argues that {words.words(rng.randint(6, 14))}.")),
             ("dcterms:subject", sorted(subjects)),
@@ -385,8 +490,10 @@ def _generate(k: int, seed: int) -> Corpus:
         ]
         pairs.append(("ekg:stanceOn", next(o for p, o in pairs if p == "schema:about")[0]))
         if i > 0:  # every claim but the thesis (c0) links to an earlier one, so every claim reaches it
-            link, target = (rng.choice(ARGUMENT_LINKS) if rng.random() < 0.3 else "ekg:supports",
-                            f"claim:c{rng.randrange(i)}")
+            link, target = (
+                rng.choice(ARGUMENT_LINKS) if rng.random() < 0.3 else "ekg:supports",
+                f"claim:c{rng.randrange(i)}",
+            )
             pairs.append((link, target))
             if link == "ekg:contrastsWith":  # symmetric: stated both ways, as for skos:related
                 claims.subject(target, [(link, iri)])
@@ -400,8 +507,10 @@ def _generate(k: int, seed: int) -> Corpus:
             described.append(graph)
             asserted = _Graph(graph)
             for _ in range(rng.randint(1, 2)):
-                asserted.subject(rng.choice(everything), [
-                    ("ekg:exemplifies" if rng.random() < 0.7 else "schema:about", rng.choice(themes))])
+                asserted.subject(
+                    rng.choice(everything),
+                    [("ekg:exemplifies" if rng.random() < 0.7 else "schema:about", rng.choice(themes))],
+                )
             assertions.append(asserted)
         claims.subject(iri, pairs)
     for graph in described:
@@ -414,13 +523,18 @@ def _generate(k: int, seed: int) -> Corpus:
         "essays/her-2023/film-facts.trig": _header("Facts about the films (synthetic).") + facts.text(),
         "essays/her-2023/anchors.trig": _header("Evidence anchors (synthetic).") + anchors.text(),
         "essays/her-2023/quotations.trig": _header("Quotations (synthetic).") + quotes.text(),
-        "essays/her-2023/claims.trig": (_header("The argument (synthetic).") + claims.text() + "\n"
-                                        + "\n".join(g.text() for g in assertions)),
+        "essays/her-2023/claims.trig": (
+            _header("The argument (synthetic).") + claims.text() + "\n" + "\n".join(g.text() for g in assertions)
+        ),
     }
     graphs = [shared, facts, scheme, essay, anchors, head, quotes, claims, *assertions]
     counts = {
-        "claims": k, "paragraphs": n_paragraphs, "quotations": n_quotations, "entities": n_entities,
-        "themes": n_themes, "anchors": sum(len(a) for a in claim_anchors) + n_quotations,
+        "claims": k,
+        "paragraphs": n_paragraphs,
+        "quotations": n_quotations,
+        "entities": n_entities,
+        "themes": n_themes,
+        "anchors": sum(len(a) for a in claim_anchors) + n_quotations,
         "assertion_graphs": len(assertions),
     }
     return Corpus(files=files, source=source, triples=sum(g.triples for g in graphs), counts=counts)

@@ -5,6 +5,7 @@
 
 The pages open from disk (file://), as a reader opens them; what each shows is what a person sees first.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,9 @@ def shoot(pages_dir: Path, out_dir: Path, names=tuple(PAGES)) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
         for name in names:
             page_file = pages_dir / f"{name}.html"
             if not page_file.is_file():

@@ -6,6 +6,7 @@ fast. Installed (``pip install .``), the same command line is the ``essaykg`` co
 Exit codes: 0 success, 1 the data or the input is wrong (a report says what), 2 usage error,
 3 the environment is wrong (a file cannot be written, a port is taken).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -101,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     prog = "essaykg" if Path(sys.argv[0]).name == "essaykg" else "python build.py"
     args = parser(prog).parse_args(argv)
     if getattr(args, "_checkout_only", False):
-        print(f"error: '{args.command}' runs from a checkout of the project (python build.py {args.command}): "
-              "its code, benchmarks/, is not part of the installed package", file=sys.stderr)
+        print(
+            f"error: '{args.command}' runs from a checkout of the project (python build.py {args.command}): "
+            "its code, benchmarks/, is not part of the installed package",
+            file=sys.stderr,
+        )
         return 2
     return importlib.import_module(args._module).run(args)

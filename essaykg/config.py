@@ -1,4 +1,5 @@
 """Paths: where the project's folders and the essay's text are. The IRIs are in essaykg.namespaces."""
+
 from __future__ import annotations
 
 import os
@@ -34,6 +35,7 @@ OUTPUT_DIR = ROOT / "output"
 # The essay text is the publisher's, so it is not committed: by default it is read
 # from the shared folder beside the clone. ``--source`` points at another copy.
 DEFAULT_SOURCE = ROOT.parent / "shared" / "source" / "000_a394dd7dae399d18.txt"
+
 
 def in_ci() -> bool:
     """CI sets CI=true; there a missing source text is a failure, not a skip."""

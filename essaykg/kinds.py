@@ -3,6 +3,7 @@
 The graph view colours nodes by kind and the build summary counts them, so both read this table.
 Order matters: a resource with several classes takes the first kind that matches.
 """
+
 from __future__ import annotations
 
 import pyoxigraph as ox
@@ -18,12 +19,32 @@ KINDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("person", "Person", (SCHEMA + "Person",)),
     ("award", "Award or event", (EKG + "Award", SCHEMA + "Event")),
     ("place", "Place", (SCHEMA + "Place", SCHEMA + "City")),
-    ("organization", "Organization or product", (
-        SCHEMA + "Organization", SCHEMA + "Corporation", SCHEMA + "NewsMediaOrganization", SCHEMA + "MusicGroup",
-        SCHEMA + "Product", SCHEMA + "SoftwareApplication")),
-    ("work", "Work", (
-        SCHEMA + "CreativeWork", SCHEMA + "Movie", SCHEMA + "Book", SCHEMA + "Article",
-        SCHEMA + "OpinionNewsArticle", SCHEMA + "Poem", SCHEMA + "Periodical", SCHEMA + "Speech")),
+    (
+        "organization",
+        "Organization or product",
+        (
+            SCHEMA + "Organization",
+            SCHEMA + "Corporation",
+            SCHEMA + "NewsMediaOrganization",
+            SCHEMA + "MusicGroup",
+            SCHEMA + "Product",
+            SCHEMA + "SoftwareApplication",
+        ),
+    ),
+    (
+        "work",
+        "Work",
+        (
+            SCHEMA + "CreativeWork",
+            SCHEMA + "Movie",
+            SCHEMA + "Book",
+            SCHEMA + "Article",
+            SCHEMA + "OpinionNewsArticle",
+            SCHEMA + "Poem",
+            SCHEMA + "Periodical",
+            SCHEMA + "Speech",
+        ),
+    ),
 ]
 
 KIND_LABELS = {kind: label for kind, label, _ in KINDS}

@@ -3,6 +3,7 @@
 The hand-written files (graph/, ontology/, queries/) declare the same prefixes; a test checks that
 the README lists them all.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,7 +60,6 @@ PREFIXES: dict[str, str] = {
 }
 
 
-
 _LOCAL = re.compile(r"[\w.\-]*")  # a local part every reader of prefixed names takes as it is
 
 
@@ -70,9 +70,9 @@ def curie(iri: str, prefixes: dict[str, str] = PREFIXES) -> str | None:
     for prefix, namespace in prefixes.items():
         if iri.startswith(namespace) and (best is None or len(namespace) > len(best[1])):
             best = (prefix, namespace)
-    if best is None or not _LOCAL.fullmatch(iri[len(best[1]):]):
+    if best is None or not _LOCAL.fullmatch(iri[len(best[1]) :]):
         return None
-    return f"{best[0]}:{iri[len(best[1]):]}"
+    return f"{best[0]}:{iri[len(best[1]) :]}"
 
 
 def shorten(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:

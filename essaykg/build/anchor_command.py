@@ -1,4 +1,5 @@
 """`python build.py anchor`: print evidence-anchor TriG for quotes of the essay, or the paragraphs."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,10 +13,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("quote", nargs="?", help="the exact words, character for character")
     parser.add_argument("--slug", help="the anchor's name, e.g. p16-disordered-passivity (default: from the quote)")
     parser.add_argument("--occurrence", type=int, default=1, help="which occurrence of the quote (default 1)")
-    parser.add_argument("--batch", type=Path, metavar="TSV",
-                        help="a file of 'slug<TAB>quote' lines: print one block per line")
-    parser.add_argument("--paragraphs", type=int, metavar="N",
-                        help="print the TriG for paragraphs 1..N (the essay's body) instead")
+    parser.add_argument(
+        "--batch", type=Path, metavar="TSV", help="a file of 'slug<TAB>quote' lines: print one block per line"
+    )
+    parser.add_argument(
+        "--paragraphs", type=int, metavar="N", help="print the TriG for paragraphs 1..N (the essay's body) instead"
+    )
     parser.add_argument("--source", type=Path, default=config.DEFAULT_SOURCE, help="the essay's text file")
 
 
@@ -29,7 +32,7 @@ def paragraphs_trig(source, count: int) -> str:
     for number, (start, end) in enumerate(source.paragraph_spans()[:count], 1):
         blocks.append(
             f"    para:{number} a ekg:Paragraph ;\n"
-            f"        rdfs:label \"Paragraph {number}\"@en ;\n"
+            f'        rdfs:label "Paragraph {number}"@en ;\n'
             f"        schema:position {number} ;\n"
             f"        oa:hasSource her:essay ;\n"
             f"        oa:hasSelector selector:paragraph-{number} .\n"

@@ -5,6 +5,7 @@ TextPositionSelector does (https://www.w3.org/TR/annotation-model/#text-position
 ``selector_trig`` writes the selectors for a quote, so offsets are never typed by hand;
 ``verify`` checks every anchor in the graph against the text.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from essaykg import namespaces
+from essaykg.store import select
 
 CONTEXT = 32  # code points of prefix and suffix, cut at the paragraph's edge
 
@@ -29,7 +31,7 @@ class SourceText:
     sha256: str
 
     @classmethod
-    def read(cls, path: Path) -> "SourceText":
+    def read(cls, path: Path) -> SourceText:
         raw = path.read_bytes()
         return cls(path=path, text=raw.decode("utf-8"), sha256=hashlib.sha256(raw).hexdigest())
 
@@ -84,8 +86,8 @@ def locate_at(source: SourceText, start: int, end: int) -> Located:
         exact=exact,
         start=start,
         end=end,
-        prefix=source.text[max(p_start, start - CONTEXT):start],
-        suffix=source.text[end:min(p_end, end + CONTEXT)],
+        prefix=source.text[max(p_start, start - CONTEXT) : start],
+        suffix=source.text[end : min(p_end, end + CONTEXT)],
         paragraph=paragraph,
     )
 
@@ -124,28 +126,28 @@ class AnchorReport:
     paragraphs_total: int
 
 
-_VERIFY_QUERY = """
+_VERIFY_QUERY = f"""
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX schema: <http://schema.org/>
-SELECT ?anchor ?exact ?prefix ?suffix ?start ?end ?para ?number WHERE {
+SELECT ?anchor ?exact ?prefix ?suffix ?start ?end ?para ?number WHERE {{
   ?anchor a oa:SpecificResource ; oa:hasSource ?essay .
-  FILTER NOT EXISTS { ?anchor a <%(ekg)sParagraph> }
-  OPTIONAL { ?anchor oa:hasSelector ?q . ?q a oa:TextQuoteSelector ; oa:exact ?exact .
-             OPTIONAL { ?q oa:prefix ?prefix } OPTIONAL { ?q oa:suffix ?suffix } }
-  OPTIONAL { ?anchor oa:hasSelector ?p . ?p a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end }
-  OPTIONAL { ?anchor dcterms:isPartOf ?para . ?para schema:position ?number }
-}
-""" % {"ekg": namespaces.EKG}
+  FILTER NOT EXISTS {{ ?anchor a <{namespaces.EKG}Paragraph> }}
+  OPTIONAL {{ ?anchor oa:hasSelector ?q . ?q a oa:TextQuoteSelector ; oa:exact ?exact .
+             OPTIONAL {{ ?q oa:prefix ?prefix }} OPTIONAL {{ ?q oa:suffix ?suffix }} }}
+  OPTIONAL {{ ?anchor oa:hasSelector ?p . ?p a oa:TextPositionSelector ; oa:start ?start ; oa:end ?end }}
+  OPTIONAL {{ ?anchor dcterms:isPartOf ?para . ?para schema:position ?number }}
+}}
+"""
 
-_PARAGRAPH_QUERY = """
+_PARAGRAPH_QUERY = f"""
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX schema: <http://schema.org/>
-SELECT ?para ?number ?start ?end WHERE {
-  ?para a <%(ekg)sParagraph> ; schema:position ?number ; oa:hasSelector ?p .
+SELECT ?para ?number ?start ?end WHERE {{
+  ?para a <{namespaces.EKG}Paragraph> ; schema:position ?number ; oa:hasSelector ?p .
   ?p oa:start ?start ; oa:end ?end .
-} ORDER BY ?number
-""" % {"ekg": namespaces.EKG}
+}} ORDER BY ?number
+"""
 
 _CHECKSUM_QUERY = """
 PREFIX schema: <http://schema.org/>
@@ -160,7 +162,7 @@ def _value(term) -> str | None:
 def verify(store: ox.Store, source: SourceText) -> AnchorReport:
     """Check checksum, paragraphs and every anchor against the text; raise AnchorError listing all mismatches."""
     errors: list[str] = []
-    shas = [row["sha"].value for row in store.query(_CHECKSUM_QUERY, use_default_graph_as_union=True)]
+    shas = [row["sha"].value for row in select(store, _CHECKSUM_QUERY, use_default_graph_as_union=True)]
     if not shas:
         errors.append("no schema:sha256 is recorded for the essay: offsets cannot be trusted")
     for sha in shas:
@@ -174,10 +176,12 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
 
     spans = source.paragraph_spans()
     paragraphs: dict[int, tuple[int, int]] = {}
-    for row in store.query(_PARAGRAPH_QUERY, use_default_graph_as_union=True):
+    for row in select(store, _PARAGRAPH_QUERY, use_default_graph_as_union=True):
         number, start, end = int(row["number"].value), int(row["start"].value), int(row["end"].value)
         if number > len(spans) or spans[number - 1] != (start, end):
-            errors.append(f"{namespaces.shorten(row['para'].value)}: paragraph {number} is not at [{start}, {end}) in the text")
+            errors.append(
+                f"{namespaces.shorten(row['para'].value)}: paragraph {number} is not at [{start}, {end}) in the text"
+            )
         paragraphs[number] = (start, end)
 
     covered: set[int] = set()
@@ -187,13 +191,13 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
     def name(row) -> str:
         return namespaces.shorten(row["anchor"].value)
 
-    for row in store.query(_VERIFY_QUERY, use_default_graph_as_union=True):
+    for row in select(store, _VERIFY_QUERY, use_default_graph_as_union=True):
         count += 1
-        exact, start, end = _value(row["exact"]), _value(row["start"]), _value(row["end"])
-        if exact is None or start is None or end is None:
+        exact, start_text, end_text = _value(row["exact"]), _value(row["start"]), _value(row["end"])
+        if exact is None or start_text is None or end_text is None:
             anchor_errors.append(f"{name(row)}: needs both a TextQuoteSelector and a TextPositionSelector")
             continue
-        start, end = int(start), int(end)
+        start, end = int(start_text), int(end_text)
         found = source.text[start:end] if 0 <= start < end <= len(source.text) else None
         if found != exact:
             anchor_errors.append(f"{name(row)}: expected {exact!r} at [{start}, {end}), found {found!r}")
@@ -207,10 +211,15 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
         number = row["number"]
         span = paragraphs.get(int(number.value)) if number is not None else None
         if row["para"] is None:
-            anchor_errors.append(f"{name(row)}: names no paragraph (dcterms:isPartOf a paragraph with a schema:position)")
+            anchor_errors.append(
+                f"{name(row)}: names no paragraph (dcterms:isPartOf a paragraph with a schema:position)"
+            )
             continue
         if span is None or not (span[0] <= start and end <= span[1]):
-            anchor_errors.append(f"{name(row)}: [{start}, {end}) is not inside the paragraph it names ({namespaces.shorten(row['para'].value)})")
+            anchor_errors.append(
+                f"{name(row)}: [{start}, {end}) is not inside the paragraph it names "
+                f"({namespaces.shorten(row['para'].value)})"
+            )
             continue
         covered.add(int(number.value))
     errors.extend(sorted(anchor_errors))

@@ -4,6 +4,7 @@ Sources are TriG (``graph/**/*.trig``: every triple inside a named graph) and Tu
 (``ontology/*.ttl``: the ontology, loaded into a graph of its own). Parsing uses
 Oxigraph, which reports syntax errors with their exact position.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,8 +66,11 @@ def load_graph_dir(graph_dir: Path = config.GRAPH_DIR) -> tuple[ox.Store, list[P
     """A store of all quads of ``graph/``; a triple outside a named graph is an error."""
     files = sorted(graph_dir.rglob("*.trig"))
     # mentions-settled.tsv: the hand-settled mentions that `python build.py mentions` reads
-    stray = sorted(p for p in graph_dir.rglob("*") if p.is_file() and p.suffix not in {".trig", ".md"}
-                   and p.name != "mentions-settled.tsv")
+    stray = sorted(
+        p
+        for p in graph_dir.rglob("*")
+        if p.is_file() and p.suffix not in {".trig", ".md"} and p.name != "mentions-settled.tsv"
+    )
     if stray:
         raise LoadError(f"{_rel(stray[0])}: graph/ holds only .trig files (and README.md, mentions-settled.tsv)")
     store = ox.Store()
@@ -75,8 +79,10 @@ def load_graph_dir(graph_dir: Path = config.GRAPH_DIR) -> tuple[ox.Store, list[P
         # checked after each file, so the message names the file that has it
         stray_quad = next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
         if stray_quad is not None:
+            subject = stray_quad.subject
+            assert not isinstance(subject, ox.Triple)  # pyoxigraph 0.5 parses no triple term as a subject
             raise LoadError(
-                f"{_rel(path)}: the triple <{stray_quad.subject.value}> <{stray_quad.predicate.value}> ... "
+                f"{_rel(path)}: the triple <{subject.value}> <{stray_quad.predicate.value}> ... "
                 "is outside a named graph; wrap it in a GRAPH block"
             )
     return store, files
@@ -110,11 +116,20 @@ def materialize_symmetric(data: ox.Store, ontology: list[ox.Quad]) -> int:
     owl:SymmetricProperty (ekg:divorcing, ekg:contrastsWith, skos:related), in the same named graph,
     so that either direction answers a query. The sources state each link once; returns how many
     quads were added."""
-    symmetric = sorted({q.subject for q in ontology if q.predicate == RDF_TYPE and q.object == OWL_SYMMETRIC
-                        and isinstance(q.subject, ox.NamedNode)}, key=str)
-    added = [ox.Quad(q.object, q.predicate, q.subject, q.graph_name)
-             for prop in symmetric for q in data.quads_for_pattern(None, prop, None, None)
-             if isinstance(q.object, (ox.NamedNode, ox.BlankNode))]
+    symmetric = sorted(
+        {
+            q.subject
+            for q in ontology
+            if q.predicate == RDF_TYPE and q.object == OWL_SYMMETRIC and isinstance(q.subject, ox.NamedNode)
+        },
+        key=str,
+    )
+    added = [
+        ox.Quad(q.object, q.predicate, q.subject, q.graph_name)
+        for prop in symmetric
+        for q in data.quads_for_pattern(None, prop, None, None)
+        if isinstance(q.object, (ox.NamedNode, ox.BlankNode))
+    ]
     fresh = [q for q in added if q not in data]
     data.bulk_extend(fresh)
     return len(fresh)

@@ -5,6 +5,7 @@ body is the entity and whose target is an anchor (TextQuoteSelector + TextPositi
 by :func:`essaykg.build.anchors.locate_at`), written to graph/essays/her-2023/mentions.trig in the named
 graph hg:mentions (https://www.w3.org/TR/annotation-model/#motivation-and-purpose: oa:identifying).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,7 @@ import difflib
 import os
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +113,7 @@ class Settled:
 
 # ---------------------------------------------------------------- inputs
 
+
 def _store(graph_dir: Path):
     import pyoxigraph as ox
 
@@ -148,14 +151,21 @@ def entity_names(store) -> list[Name]:
 
 def paragraph_spans(store) -> dict[int, tuple[int, int]]:
     """Paragraph number -> (start, end), from the para: nodes of essay.trig."""
+    from essaykg.store import select
+
     query = f"""
     PREFIX oa: <http://www.w3.org/ns/oa#>
     PREFIX schema: <http://schema.org/>
     SELECT ?number ?start ?end WHERE {{
-      ?para a <{namespaces.EKG}Paragraph> ; schema:position ?number ; oa:hasSelector ?s . ?s oa:start ?start ; oa:end ?end .
+      ?para a <{namespaces.EKG}Paragraph> ; schema:position ?number ; oa:hasSelector ?s .
+      ?s oa:start ?start ; oa:end ?end .
     }}"""
-    return dict(sorted((int(r["number"].value), (int(r["start"].value), int(r["end"].value)))
-                       for r in store.query(query, use_default_graph_as_union=True)))
+    return dict(
+        sorted(
+            (int(r["number"].value), (int(r["start"].value), int(r["end"].value)))
+            for r in select(store, query, use_default_graph_as_union=True)
+        )
+    )
 
 
 def _entity_iri(value: str) -> str:
@@ -177,17 +187,28 @@ def read_settled(path: Path) -> list[Settled]:
             continue
         cells = line.split("\t")
         if len(cells) != 5:
-            raise MentionError(f"{path.name}:{number}: needs 5 tab-separated columns "
-                               f"(paragraph, start, exact, entity or -, reason), found {len(cells)}")
+            raise MentionError(
+                f"{path.name}:{number}: needs 5 tab-separated columns "
+                f"(paragraph, start, exact, entity or -, reason), found {len(cells)}"
+            )
         paragraph, start, exact, entity, reason = cells
         if not (paragraph.isdigit() and start.isdigit()) or not exact or not reason.strip():
             raise MentionError(f"{path.name}:{number}: paragraph and start are numbers; exact and reason are not empty")
-        settled.append(Settled(int(paragraph), int(start), exact, None if entity == "-" else _entity_iri(entity),
-                               reason.strip(), number))
+        settled.append(
+            Settled(
+                int(paragraph),
+                int(start),
+                exact,
+                None if entity == "-" else _entity_iri(entity),
+                reason.strip(),
+                number,
+            )
+        )
     return settled
 
 
 # ---------------------------------------------------------------- the rules
+
 
 def _sentence_start(paragraph_text: str, at: int) -> bool:
     """True when the word at ``at`` opens a sentence or a quotation (rule 5)."""
@@ -214,8 +235,9 @@ def _matches(text: str, names: list[Name]) -> list[tuple[int, int]]:
     return sorted(taken)
 
 
-def find(text: str, spans: dict[int, tuple[int, int]], names: list[Name],
-         settled: list[Settled] = ()) -> tuple[list[Mention], list[Undecided]]:
+def find(
+    text: str, spans: dict[int, tuple[int, int]], names: list[Name], settled: Sequence[Settled] = ()
+) -> tuple[list[Mention], list[Undecided]]:
     """The mentions in the paragraphs ``spans`` of ``text``, and the cases no rule or settle line decides."""
     by_text: dict[str, list[Name]] = {}
     for name in names:
@@ -231,9 +253,11 @@ def find(text: str, spans: dict[int, tuple[int, int]], names: list[Name],
         span = spans.get(s.paragraph)
         if span is None or not (span[0] <= s.start and s.start + len(s.exact) <= span[1]):
             errors.append(f"line {s.line}: offset {s.start} is not inside paragraph {s.paragraph}")
-        elif text[s.start:s.start + len(s.exact)] != s.exact:
-            errors.append(f"line {s.line}: {s.exact!r} is not at offset {s.start} "
-                          f"(found {text[s.start:s.start + len(s.exact)]!r})")
+        elif text[s.start : s.start + len(s.exact)] != s.exact:
+            errors.append(
+                f"line {s.line}: {s.exact!r} is not at offset {s.start} "
+                f"(found {text[s.start : s.start + len(s.exact)]!r})"
+            )
         elif s.entity is not None and s.entity not in known:
             errors.append(f"line {s.line}: {namespaces.shorten(s.entity)} is not an entity with a name and a kind")
 
@@ -246,17 +270,31 @@ def find(text: str, spans: dict[int, tuple[int, int]], names: list[Name],
             if line is not None:
                 used.add((where, exact))
                 if line.entity is not None:
-                    mentions.append(Mention(number, where, where + len(exact), exact, line.entity,
-                                            f"settled ({SETTLED.name} line {line.line}): {line.reason}"))
+                    mentions.append(
+                        Mention(
+                            number,
+                            where,
+                            where + len(exact),
+                            exact,
+                            line.entity,
+                            f"settled ({SETTLED.name} line {line.line}): {line.reason}",
+                        )
+                    )
                 continue
             entity, how, why = _decide(exact, by_text[exact], paragraph, start, end)
             if entity is not None:
                 mentions.append(Mention(number, where, where + len(exact), exact, entity, how))
             else:
-                context = (text[max(p_start, where - CONTEXT):where] + "[" + exact + "]"
-                           + text[where + len(exact):min(p_end, where + len(exact) + CONTEXT)])
-                undecided.append(Undecided(number, where, exact, tuple(sorted({n.entity for n in by_text[exact]})),
-                                           why, context))
+                context = (
+                    text[max(p_start, where - CONTEXT) : where]
+                    + "["
+                    + exact
+                    + "]"
+                    + text[where + len(exact) : min(p_end, where + len(exact) + CONTEXT)]
+                )
+                undecided.append(
+                    Undecided(number, where, exact, tuple(sorted({n.entity for n in by_text[exact]})), why, context)
+                )
 
     taken = [(m.start, m.end) for m in mentions] + [(u.start, u.start + len(u.exact)) for u in undecided]
     for s in settled:
@@ -269,8 +307,9 @@ def find(text: str, spans: dict[int, tuple[int, int]], names: list[Name],
         if any(not (end <= a or s.start >= b) for a, b in taken):
             errors.append(f"line {s.line}: {s.exact!r} at {s.start} overlaps a name the rules found")
             continue
-        mentions.append(Mention(s.paragraph, s.start, end, s.exact, s.entity,
-                                f"settled ({SETTLED.name} line {s.line}): {s.reason}"))
+        mentions.append(
+            Mention(s.paragraph, s.start, end, s.exact, s.entity, f"settled ({SETTLED.name} line {s.line}): {s.reason}")
+        )
     if errors:
         raise MentionError(f"{SETTLED.name}: " + f"\n{SETTLED.name}: ".join(errors))
     return sorted(mentions, key=lambda m: (m.start, m.end)), sorted(undecided, key=lambda u: u.start)
@@ -298,6 +337,7 @@ def _decide(exact: str, candidates: list[Name], paragraph: str, start: int, end:
 
 
 # ---------------------------------------------------------------- output
+
 
 def slugs(mentions: list[Mention]) -> list[str]:
     """p{paragraph}-mention-{entity local name}-{k}, k counting from 1 within the paragraph."""
@@ -329,18 +369,21 @@ def trig(source, mentions: list[Mention]) -> str:
     lines += [f"@prefix {(p + ':').ljust(width)} <{namespaces.PREFIXES[p]}> ." for p in _PREFIXES]
     lines += ["", "hg:mentions {", ""]
     blocks = []
-    for slug, m in zip(slugs(mentions), mentions):
+    for slug, m in zip(slugs(mentions), mentions, strict=True):
         located = anchors.locate_at(source, m.start, m.end)
         if located.paragraph != m.paragraph:
-            raise MentionError(f"{m.exact!r} at {m.start}: paragraph {located.paragraph} in the text, "
-                               f"{m.paragraph} in essay.trig")
+            raise MentionError(
+                f"{m.exact!r} at {m.start}: paragraph {located.paragraph} in the text, {m.paragraph} in essay.trig"
+            )
         local = m.entity.rsplit("/", 1)[-1]
         annotation = slug.replace("-mention-", "-", 1)
-        blocks.append(anchors.selector_trig(slug, located)
-                      + f"    mention:{annotation} a oa:Annotation ;\n"
-                      + "        oa:motivatedBy oa:identifying ;\n"
-                      + f"        oa:hasBody id:{local} ;\n"
-                      + f"        oa:hasTarget anchor:{slug} .\n")
+        blocks.append(
+            anchors.selector_trig(slug, located)
+            + f"    mention:{annotation} a oa:Annotation ;\n"
+            + "        oa:motivatedBy oa:identifying ;\n"
+            + f"        oa:hasBody id:{local} ;\n"
+            + f"        oa:hasTarget anchor:{slug} .\n"
+        )
     return "\n".join(lines) + "\n" + "\n".join(blocks) + ("\n" if blocks else "") + "}\n"
 
 
@@ -366,11 +409,17 @@ def compute(graph_dir: Path, source_path: Path) -> Result:
 
 
 def undecided_report(undecided: list[Undecided]) -> str:
-    lines = [(f"{len(undecided)} undecided mention(s): add a line for each to graph/{SETTLED} "
-              "(paragraph<TAB>start<TAB>exact<TAB>id:entity or -<TAB>reason):")]
+    lines = [
+        (
+            f"{len(undecided)} undecided mention(s): add a line for each to graph/{SETTLED} "
+            "(paragraph<TAB>start<TAB>exact<TAB>id:entity or -<TAB>reason):"
+        )
+    ]
     for u in undecided:
-        lines.append(f"  paragraph {u.paragraph}, offset {u.start}: {u.exact!r} ({u.why}; candidates: "
-                     f"{', '.join(map(namespaces.shorten, u.candidates))})\n      …{u.context}…")
+        lines.append(
+            f"  paragraph {u.paragraph}, offset {u.start}: {u.exact!r} ({u.why}; candidates: "
+            f"{', '.join(map(namespaces.shorten, u.candidates))})\n      …{u.context}…"
+        )
     return "\n".join(lines)
 
 
@@ -379,6 +428,7 @@ def stale(graph_dir: Path, source_path: Path) -> str | None:
     result = compute(graph_dir, source_path)
     if result.undecided:
         return undecided_report(result.undecided)
+    assert result.text is not None  # None only while cases are undecided
     path = graph_dir / OUTPUT
     current = path.read_text(encoding="utf-8") if path.is_file() else None
     if current == result.text:
@@ -394,12 +444,16 @@ def stale(graph_dir: Path, source_path: Path) -> str | None:
 
 # ---------------------------------------------------------------- the command
 
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = RULES
     parser.add_argument("--source", type=Path, default=config.DEFAULT_SOURCE, help="the essay's text file")
-    parser.add_argument("--check", action="store_true",
-                        help=f"write nothing; exit 1 if graph/{OUTPUT} is not what the command would write")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help=f"write nothing; exit 1 if graph/{OUTPUT} is not what the command would write",
+    )
     parser.add_argument("--graph-dir", type=Path, default=config.GRAPH_DIR, help=argparse.SUPPRESS)
 
 
@@ -408,8 +462,9 @@ def summary(mentions: list[Mention]) -> str:
     for m in mentions:
         counts[m.entity] = counts.get(m.entity, 0) + 1
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return (f"{len(mentions)} mentions of {len(counts)} entities: "
-            + ", ".join(f"{namespaces.shorten(e)} {n}" for e, n in ordered))
+    return f"{len(mentions)} mentions of {len(counts)} entities: " + ", ".join(
+        f"{namespaces.shorten(e)} {n}" for e, n in ordered
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
 """The build: load, verify anchors, validate, render, write. `python build.py` runs it."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,11 +20,14 @@ class BuildError(Exception):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", type=Path, default=None,
-                        help="the essay's text, to verify every quote and offset against "
-                             f"(default: {config.DEFAULT_SOURCE} when it exists)")
-    parser.add_argument("--out", type=Path, default=config.OUTPUT_DIR,
-                        help="the output folder (default: output/)")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="the essay's text, to verify every quote and offset against "
+        f"(default: {config.DEFAULT_SOURCE} when it exists)",
+    )
+    parser.add_argument("--out", type=Path, default=config.OUTPUT_DIR, help="the output folder (default: output/)")
     parser.add_argument("--graph-dir", type=Path, default=config.GRAPH_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--ontology-dir", type=Path, default=config.ONTOLOGY_DIR, help=argparse.SUPPRESS)
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the final summary line")
@@ -38,8 +42,10 @@ def resolve_source(requested: Path | None) -> Path | None:
     if config.DEFAULT_SOURCE.is_file():
         return config.DEFAULT_SOURCE
     if config.in_ci():
-        raise BuildError(f"the essay's text is missing ({config.DEFAULT_SOURCE}); in CI the anchors "
-                         "must be verified, so this is a failure. Pass --source PATH.")
+        raise BuildError(
+            f"the essay's text is missing ({config.DEFAULT_SOURCE}); in CI the anchors "
+            "must be verified, so this is a failure. Pass --source PATH."
+        )
     return None
 
 
@@ -48,14 +54,19 @@ def _data_graph_triples(quads) -> list[ox.Triple]:
     return [q.triple for q in quads if not namespaces.is_assertion_graph(q.graph_name.value)]
 
 
-def _view_graphs(data: ox.Store) -> list[ox.NamedNode]:
+def _view_graphs(data: ox.Store) -> list[ox.NamedNode | ox.BlankNode]:
     """The graphs SHACL validates and the merged Turtle / N-Triples hold: all but the assertion graphs."""
     return sorted((g for g in data.named_graphs() if not namespaces.is_assertion_graph(g.value)), key=str)
 
 
-def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
-          graph_dir: Path = config.GRAPH_DIR, ontology_dir: Path = config.ONTOLOGY_DIR,
-          log=print) -> dict:
+def build(
+    source: Path | None = None,
+    out_dir: Path = config.OUTPUT_DIR,
+    *,
+    graph_dir: Path = config.GRAPH_DIR,
+    ontology_dir: Path = config.ONTOLOGY_DIR,
+    log=print,
+) -> dict:
     """Run the whole build; return the summary. Raises BuildError, LoadError or export.WriteError."""
     from essaykg.build import anchors, export, validate
     from essaykg.build import summary as summary_mod
@@ -79,8 +90,11 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
         # The quality checks run too: a typo (schema:nmae) shows in SHACL only as a missing
         # schema:name; the undefined-term check names the typo itself.
         found = _run_checks(data, sources, checks)
-        raise BuildError("SHACL validation failed:\n" + "\n".join(f"  {p}" for p in problems)
-                         + ("\nquality checks failed:\n" + "\n".join(f"  {p}" for p in found) if found else ""))
+        raise BuildError(
+            "SHACL validation failed:\n"
+            + "\n".join(f"  {p}" for p in problems)
+            + ("\nquality checks failed:\n" + "\n".join(f"  {p}" for p in found) if found else "")
+        )
     step("SHACL: conforms" + engine)
 
     verified = None
@@ -97,8 +111,10 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
         except (OSError, UnicodeDecodeError) as err:
             raise BuildError(f"cannot read the essay's text {source_path}: {err}") from None
         verified, source_sha = report.verified, text.sha256
-        step(f"verified {report.verified} anchors against {source_path.name} "
-             f"(paragraphs with anchors: {len(report.paragraphs_covered)}/{report.paragraphs_total})")
+        step(
+            f"verified {report.verified} anchors against {source_path.name} "
+            f"(paragraphs with anchors: {len(report.paragraphs_covered)}/{report.paragraphs_total})"
+        )
         _check_mentions(graph_dir, source_path)
         step("mentions: graph/essays/her-2023/mentions.trig is what `python build.py mentions` writes")
 
@@ -110,16 +126,29 @@ def build(source: Path | None = None, out_dir: Path = config.OUTPUT_DIR, *,
     with export.Staging(out_dir) as staging:
         # Written first: on a large graph Oxigraph writes these on threads while the pages are made.
         staging.add(_rdf_artifacts(data, quad_count, view_graphs))
-        staging.add({
-            "ontology.ttl": export.turtle([q.triple for q in sources.ontology], "the ontology and the reused terms"),
-            # Copied as written: its property shapes are blank nodes, whose labels a re-serialization would vary.
-            "shapes.ttl": export.header("#", "the SHACL shapes, as written") + (ontology_dir / "shapes.ttl").read_bytes(),
-        })
+        staging.add(
+            {
+                "ontology.ttl": export.turtle(
+                    [q.triple for q in sources.ontology], "the ontology and the reused terms"
+                ),
+                # Copied as written: its property shapes are blank nodes, whose labels a re-serialization would vary.
+                "shapes.ttl": export.header("#", "the SHACL shapes, as written")
+                + (ontology_dir / "shapes.ttl").read_bytes(),
+            }
+        )
         stats = summary_mod.summarize(data, verified, source_sha)
         step("summarized")
         try:
-            staging.add(view.render_all(data, stats, sources.ontology, ontology_dir / "ontology.ttl",
-                                        None if text is None else text.text, step))
+            staging.add(
+                view.render_all(
+                    data,
+                    stats,
+                    sources.ontology,
+                    ontology_dir / "ontology.ttl",
+                    None if text is None else text.text,
+                    step,
+                )
+            )
         except view.ViewError as err:
             raise BuildError(str(err)) from None
 
@@ -146,11 +175,13 @@ def _check_mentions(graph_dir: Path, source_path: Path) -> None:
     except (mentions.MentionError, LoadError) as err:
         problem = str(err)
     if problem:
-        raise BuildError(f"the mentions are not current: {problem}\n"
-                         "run `python build.py mentions` to rewrite graph/essays/her-2023/mentions.trig")
+        raise BuildError(
+            f"the mentions are not current: {problem}\n"
+            "run `python build.py mentions` to rewrite graph/essays/her-2023/mentions.trig"
+        )
 
 
-def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode]) -> dict:
+def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode | ox.BlankNode]) -> dict:
     """The graph in five RDF formats: sorted by Python up to export.SORTED_LIMIT quads, written
     by Oxigraph from the store above it."""
     from essaykg.build import export
@@ -170,8 +201,9 @@ def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNo
     }
 
 
-def _shacl(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode],
-           shapes: list[ox.Triple]) -> tuple[list, str]:
+def _shacl(
+    data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode | ox.BlankNode], shapes: list[ox.Triple]
+) -> tuple[list, str]:
     """SHACL problems and how they were found: pySHACL up to validate.PYSHACL_LIMIT quads, above
     that the same shapes compiled to SPARQL (pySHACL takes minutes on 10^5 triples)."""
     from essaykg.build import validate
@@ -216,12 +248,17 @@ def _run_checks(data: ox.Store, sources, checks) -> list:
 
 
 def summary_line(stats: dict) -> str:
-    verified = (f"{stats['anchors_verified']}/{stats['anchors']} anchors verified"
-                if stats["source"]["verified"] else "anchors NOT verified")
-    return (f"built {stats['triples']} triples in {len(stats['graphs'])} graphs "
-            f"({stats['claim_graphs']} claim graphs): {stats['entities']} entities, {stats['themes']} themes, "
-            f"{stats['claims']} claims, {stats['quotations']} quotations; {verified}; "
-            f"paragraphs covered {stats['paragraphs_covered']}/{stats['paragraphs']}")
+    verified = (
+        f"{stats['anchors_verified']}/{stats['anchors']} anchors verified"
+        if stats["source"]["verified"]
+        else "anchors NOT verified"
+    )
+    return (
+        f"built {stats['triples']} triples in {len(stats['graphs'])} graphs "
+        f"({stats['claim_graphs']} claim graphs): {stats['entities']} entities, {stats['themes']} themes, "
+        f"{stats['claims']} claims, {stats['quotations']} quotations; {verified}; "
+        f"paragraphs covered {stats['paragraphs_covered']}/{stats['paragraphs']}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ challenge names, HTTP Digest (RFC 7616: MD5 or SHA-256, ``qop=auth``) before Bas
 a password is never sent in Basic form to a store that asked for Digest. ``--auth digest`` answers
 only Digest challenges; ``--auth basic`` sends Basic credentials with every request, unasked.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,24 +30,39 @@ import pyoxigraph as ox
 
 from essaykg import config
 from essaykg.query import sparql
+from essaykg.store import serialized
 
 PASSWORD_ENV = "ESSAYKG_PUBLISH_PASSWORD"
 AUTH_MODES = ("auto", "digest", "basic")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--endpoint", required=True, metavar="URL",
-                        help="the store's Graph Store Protocol endpoint, e.g. http://127.0.0.1:7878/store")
-    parser.add_argument("--data", type=Path, default=config.OUTPUT_DIR, metavar="DIR",
-                        help="folder with the built essay-kg.nq and ontology.ttl (default: output/)")
+    parser.add_argument(
+        "--endpoint",
+        required=True,
+        metavar="URL",
+        help="the store's Graph Store Protocol endpoint, e.g. http://127.0.0.1:7878/store",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=config.OUTPUT_DIR,
+        metavar="DIR",
+        help="folder with the built essay-kg.nq and ontology.ttl (default: output/)",
+    )
     parser.add_argument("--user", help=f"user name for the store; the password is read from ${PASSWORD_ENV}")
-    parser.add_argument("--auth", choices=AUTH_MODES, default="auto",
-                        help="auto (default): answer the store's 401 challenge with the scheme it asks for, "
-                             "Digest before Basic; digest: HTTP Digest only; basic: send HTTP Basic unasked")
+    parser.add_argument(
+        "--auth",
+        choices=AUTH_MODES,
+        default="auto",
+        help="auto (default): answer the store's 401 challenge with the scheme it asks for, "
+        "Digest before Basic; digest: HTTP Digest only; basic: send HTTP Basic unasked",
+    )
     parser.add_argument("--no-verify", action="store_true", help="do not read the graphs back to compare")
     parser.add_argument("--dry-run", action="store_true", help="list the graphs and their sizes; send nothing")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                        help="time limit per HTTP request (default: 60)")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit per HTTP request (default: 60)"
+    )
 
 
 class PublishError(Exception):
@@ -130,15 +146,19 @@ class Digest:
     def header(self, method: str, uri: str, cnonce: str | None = None) -> str:
         self.count += 1
         nc, cnonce = f"{self.count:08x}", cnonce or secrets.token_hex(16)
-        fields = [("username", self.user, True), ("realm", self.realm, True), ("nonce", self.nonce, True),
-                  ("uri", uri, True), ("algorithm", self.algorithm, False),
-                  ("response", self.response(method, uri, cnonce, nc), True)]
+        fields = [
+            ("username", self.user, True),
+            ("realm", self.realm, True),
+            ("nonce", self.nonce, True),
+            ("uri", uri, True),
+            ("algorithm", self.algorithm, False),
+            ("response", self.response(method, uri, cnonce, nc), True),
+        ]
         if self.qop:
             fields += [("qop", self.qop, False), ("nc", nc, False), ("cnonce", cnonce, True)]
         if self.opaque is not None:
             fields.append(("opaque", self.opaque, True))
-        return "Digest " + ", ".join(
-            f'{k}="{_quote(v)}"' if quoted else f"{k}={v}" for k, v, quoted in fields)
+        return "Digest " + ", ".join(f'{k}="{_quote(v)}"' if quoted else f"{k}={v}" for k, v, quoted in fields)
 
 
 def _quote(value: str) -> str:
@@ -150,8 +170,15 @@ def basic_header(user: str, password: str) -> str:
 
 
 def describe(challenges: list[tuple[str, dict[str, str]]]) -> str:
-    return ", ".join(f"{scheme.capitalize()}" + (f" realm \"{p['realm']}\"" if "realm" in p else "")
-                     + (f" {p['algorithm']}" if "algorithm" in p else "") for scheme, p in challenges) or "none"
+    return (
+        ", ".join(
+            f"{scheme.capitalize()}"
+            + (f' realm "{p["realm"]}"' if "realm" in p else "")
+            + (f" {p['algorithm']}" if "algorithm" in p else "")
+            for scheme, p in challenges
+        )
+        or "none"
+    )
 
 
 # ---------------------------------------------------------------- the Graph Store Protocol client
@@ -160,8 +187,14 @@ def describe(challenges: list[tuple[str, dict[str, str]]]) -> str:
 class Client:
     """A minimal Graph Store Protocol client over urllib, with HTTP Digest and Basic authentication."""
 
-    def __init__(self, endpoint: str, user: str | None = None, password: str | None = None, timeout: float = 60.0,
-                 auth: str = "auto"):
+    def __init__(
+        self,
+        endpoint: str,
+        user: str | None = None,
+        password: str | None = None,
+        timeout: float = 60.0,
+        auth: str = "auto",
+    ):
         if not endpoint.startswith(("http://", "https://")):
             raise PublishError(f"--endpoint must be an http(s) URL, not {endpoint!r}", 2)
         if auth not in AUTH_MODES:
@@ -176,14 +209,17 @@ class Client:
             target = urlsplit(url)
             return self.digest.header(method, target.path + (f"?{target.query}" if target.query else ""))
         if self.basic:
+            assert self.user  # basic is only ever set with a user (here and in answer())
             return basic_header(self.user, self.password)
         return None
 
     def answer(self, where: str, challenges: list[tuple[str, dict[str, str]]]) -> None:
         """Take the credentials that answer a 401's challenges, or raise PublishError saying why none can."""
         if not self.user:
-            raise PublishError(f"{where}; it asks for authentication ({describe(challenges)}): "
-                               f"give --user and the password in ${PASSWORD_ENV}")
+            raise PublishError(
+                f"{where}; it asks for authentication ({describe(challenges)}): "
+                f"give --user and the password in ${PASSWORD_ENV}"
+            )
         unsupported = []
         if self.auth in ("auto", "digest"):
             for scheme, params in challenges:
@@ -203,8 +239,9 @@ class Client:
             return
         detail = f" ({'; '.join(unsupported)})" if unsupported else ""
         hint = " (--auth basic would send Basic credentials)" if self.auth == "digest" else ""
-        raise PublishError(f"{where}; it asks for {describe(challenges)}{detail}, which --auth {self.auth} "
-                           f"does not answer{hint}")
+        raise PublishError(
+            f"{where}; it asks for {describe(challenges)}{detail}, which --auth {self.auth} does not answer{hint}"
+        )
 
     def request(self, method: str, graph: str, body: bytes | None = None, accept: str | None = None) -> bytes:
         import urllib.error
@@ -233,9 +270,11 @@ class Client:
                 challenges = parse_challenges(err.headers.get_all("WWW-Authenticate") or [])
                 if authorization and (fresh or self.digest is None):
                     scheme = "Digest" if self.digest is not None else "Basic"
-                    raise PublishError(f"{where}: it refused user {self.user!r} with {scheme} authentication "
-                                       f"(check the user and ${PASSWORD_ENV}; it asks for "
-                                       f"{describe(challenges)})") from None
+                    raise PublishError(
+                        f"{where}: it refused user {self.user!r} with {scheme} authentication "
+                        f"(check the user and ${PASSWORD_ENV}; it asks for "
+                        f"{describe(challenges)})"
+                    ) from None
                 self.answer(where, challenges)  # no credentials yet, or a Digest nonce it no longer takes
                 fresh = True
             except (urllib.error.URLError, OSError) as err:
@@ -243,15 +282,23 @@ class Client:
                 raise PublishError(f"cannot reach {self.endpoint}: {reason}", 3) from None
 
     def put(self, graph: str, triples: list[ox.Triple]) -> None:
-        self.request("PUT", graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+        self.request("PUT", graph, serialized(triples, ox.RdfFormat.N_TRIPLES))
 
     def get(self, graph: str) -> set[ox.Triple]:
         data = self.request("GET", graph, accept="application/n-triples")
         return {q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)}
 
 
-def publish(data_dir: Path, endpoint: str, user: str | None = None, password: str | None = None,
-            verify: bool = True, timeout: float = 60.0, out=None, auth: str = "auto") -> dict[str, int]:
+def publish(
+    data_dir: Path,
+    endpoint: str,
+    user: str | None = None,
+    password: str | None = None,
+    verify: bool = True,
+    timeout: float = 60.0,
+    out=None,
+    auth: str = "auto",
+) -> dict[str, int]:
     """PUT every graph, then (if ``verify``) GET each back and compare. Returns graph -> triples."""
     out = out or sys.stdout
     graphs = graphs_of(data_dir)
@@ -268,8 +315,11 @@ def publish(data_dir: Path, endpoint: str, user: str | None = None, password: st
                 same = back == set(triples)
             if not same:
                 raise PublishError(f"<{name}> came back with {len(back)} triples, not the {len(set(triples))} sent")
-        print(f"verified: every graph reads back as sent ({len(graphs)} graphs, "
-              f"{sum(len(t) for t in graphs.values())} triples)", file=out)
+        print(
+            f"verified: every graph reads back as sent ({len(graphs)} graphs, "
+            f"{sum(len(t) for t in graphs.values())} triples)",
+            file=out,
+        )
     return {name: len(triples) for name, triples in graphs.items()}
 
 
@@ -281,8 +331,15 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{len(triples):5d} triples  <{name}>  -> PUT {graph_url(args.endpoint, name)}")
             print(f"({len(graphs)} graphs; nothing sent)")
             return 0
-        publish(args.data, args.endpoint, args.user, os.environ.get(PASSWORD_ENV), not args.no_verify, args.timeout,
-                auth=args.auth)
+        publish(
+            args.data,
+            args.endpoint,
+            args.user,
+            os.environ.get(PASSWORD_ENV),
+            not args.no_verify,
+            args.timeout,
+            auth=args.auth,
+        )
     except sparql.DataMissing as err:
         print(f"error: {err.message}", file=sys.stderr)
         return 1

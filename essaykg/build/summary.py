@@ -1,4 +1,5 @@
 """Counts that describe a build: triples per graph, entities per kind and class, themes, claims."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -7,6 +8,7 @@ import pyoxigraph as ox
 
 from essaykg import kinds, namespaces
 from essaykg.namespaces import SCHEMA
+from essaykg.store import select
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
@@ -43,17 +45,17 @@ def summarize(store: ox.Store, anchors_verified: int | None, source_sha256: str 
     """A JSON-ready, deterministic description of the built graph."""
     # counted by the store (a Python loop over every quad takes seconds on a large graph)
     graphs: Counter[str] = Counter()
-    for row in store.query(_TRIPLES_PER_GRAPH):
+    for row in select(store, _TRIPLES_PER_GRAPH):
         graphs[row["g"].value] += int(row["n"].value)
     classes: Counter[str] = Counter()
-    for row in store.query(_TYPES, use_default_graph_as_union=True):
+    for row in select(store, _TYPES, use_default_graph_as_union=True):
         classes[row["c"].value] += int(row["n"].value)
     by_kind = Counter(kinds.kinds_in(store).values())
     themes = {
         row["theme"].value: int(row["claims"].value)
-        for row in store.query(_CLAIMS_PER_THEME, use_default_graph_as_union=True)
+        for row in select(store, _CLAIMS_PER_THEME, use_default_graph_as_union=True)
     }
-    coverage = next(iter(store.query(_PARAGRAPHS_COVERED, use_default_graph_as_union=True)))
+    coverage = next(iter(select(store, _PARAGRAPHS_COVERED, use_default_graph_as_union=True)))
     entity_kinds = {"person", "character", "work", "organization", "place", "award"}
     return {
         "source": {"sha256": source_sha256, "verified": anchors_verified is not None},

@@ -3,6 +3,7 @@
 Each problem is reported as one line naming the node, the path and the rule, so a failed build
 says exactly what to fix.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,6 +16,7 @@ from essaykg import config
 from essaykg.namespaces import RDF as RDF_NS
 from essaykg.namespaces import RDFS as RDFS_NS
 from essaykg.namespaces import SH, XSD, shorten
+from essaykg.store import QueryOptions, select
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,14 @@ def shacl(data_triples, shape_triples) -> list[Problem]:
         text = str(message) if message is not None else "violates the shape"
         if value is not None and value != focus:
             text += f" (value: {_describe(results, value)})"
-        problems.append(Problem(
-            node=_describe(results, focus),
-            path=_describe(results, path) if path is not None else "",
-            rule=rule,
-            message=text,
-        ))
+        problems.append(
+            Problem(
+                node=_describe(results, focus),
+                path=_describe(results, path) if path is not None else "",
+                rule=rule,
+                message=text,
+            )
+        )
     return sorted(problems, key=lambda p: (p.node, p.path, p.rule, p.message))
 
 
@@ -115,7 +119,7 @@ class Check:
     query: str
 
     @classmethod
-    def read(cls, path: Path) -> "Check":
+    def read(cls, path: Path) -> Check:
         text = path.read_text(encoding="utf-8")
         first = text.splitlines()[0] if text else ""
         return cls(name=path.stem, description=first.lstrip("# ").strip(), query=text)
@@ -141,17 +145,19 @@ def load_checks(checks_dir: Path = config.CHECKS_DIR) -> list[Check]:
 def run_checks(store: ox.Store, checks: list[Check]) -> list[Problem]:
     """Run every check over the store (default graph = union of all graphs); one Problem per row."""
     problems = []
-    rows_of = _parallel_map(lambda check: list(store.query(check.query, use_default_graph_as_union=True)), checks)
-    for check, rows in zip(checks, rows_of):
+    rows_of = _parallel_map(lambda check: list(select(store, check.query, use_default_graph_as_union=True)), checks)
+    for check, rows in zip(checks, rows_of, strict=True):
         for row in rows:
             node = row["node"]
             problem = row["problem"]
-            problems.append(Problem(
-                node=shorten(node.value) if isinstance(node, ox.NamedNode) else str(node.value),
-                path="",
-                rule=f"check {check.name}",
-                message=problem.value if problem is not None else check.description,
-            ))
+            problems.append(
+                Problem(
+                    node=shorten(node.value) if isinstance(node, ox.NamedNode) else str(node.value),
+                    path="",
+                    rule=f"check {check.name}",
+                    message=problem.value if problem is not None else check.description,
+                )
+            )
     return problems
 
 
@@ -165,7 +171,6 @@ def run_checks(store: ox.Store, checks: list[Check]) -> list[Problem]:
 # raise ``ShaclUnsupported``, and the caller falls back to pySHACL.
 
 PYSHACL_LIMIT = 5_000  # data triples (the essay has about 2,000); above this the build uses shacl_sparql
-
 
 
 class ShaclUnsupported(Exception):
@@ -207,16 +212,50 @@ def _nt(term) -> str:
 # Only the constraint components ontology/shapes.ttl uses are compiled (each is compared with pySHACL
 # in tests/build/test_validate.py); any other sh: parameter raises ShaclUnsupported and pySHACL runs instead.
 # value-level parameters: each is one constraint component tested on a single value node
-_VALUE_PARAMS = ("class", "datatype", "nodeKind", "minLength", "pattern", "in", "hasValue", "minInclusive",
-                 "or", "not", "node")
+_VALUE_PARAMS = (
+    "class",
+    "datatype",
+    "nodeKind",
+    "minLength",
+    "pattern",
+    "in",
+    "hasValue",
+    "minInclusive",
+    "or",
+    "not",
+    "node",
+)
 _KNOWN = set(_VALUE_PARAMS) | {
-    "targetClass", "targetSubjectsOf", "property", "path", "minCount", "maxCount", "qualifiedValueShape",
-    "qualifiedMinCount", "qualifiedMaxCount", "lessThan", "message"}
-_COMPONENT = {"class": "Class", "datatype": "Datatype", "nodeKind": "NodeKind", "minLength": "MinLength",
-              "pattern": "Pattern", "in": "In", "hasValue": "HasValue", "minInclusive": "MinInclusive",
-              "or": "Or", "not": "Not", "node": "Node", "minCount": "MinCount", "maxCount": "MaxCount",
-              "lessThan": "LessThan", "qualifiedMinCount": "QualifiedMinCount",
-              "qualifiedMaxCount": "QualifiedMaxCount"}
+    "targetClass",
+    "targetSubjectsOf",
+    "property",
+    "path",
+    "minCount",
+    "maxCount",
+    "qualifiedValueShape",
+    "qualifiedMinCount",
+    "qualifiedMaxCount",
+    "lessThan",
+    "message",
+}
+_COMPONENT = {
+    "class": "Class",
+    "datatype": "Datatype",
+    "nodeKind": "NodeKind",
+    "minLength": "MinLength",
+    "pattern": "Pattern",
+    "in": "In",
+    "hasValue": "HasValue",
+    "minInclusive": "MinInclusive",
+    "or": "Or",
+    "not": "Not",
+    "node": "Node",
+    "minCount": "MinCount",
+    "maxCount": "MaxCount",
+    "lessThan": "LessThan",
+    "qualifiedMinCount": "QualifiedMinCount",
+    "qualifiedMaxCount": "QualifiedMaxCount",
+}
 _NODE_KINDS = {"IRI": "isIRI({v})", "Literal": "isLiteral({v})"}
 
 
@@ -244,7 +283,7 @@ class _Compiler:
         for quad in self.g.store.quads_for_pattern(shape, None, None):
             p = quad.predicate.value
             if p.startswith(SH):
-                out.setdefault(p[len(SH):], []).append(quad.object)
+                out.setdefault(p[len(SH) :], []).append(quad.object)
         for values in out.values():
             values.sort(key=str)
         return out
@@ -262,7 +301,7 @@ class _Compiler:
         if name == "datatype":
             return f"(isLiteral({v}) && sameTerm(DATATYPE({v}), {_nt(arg)}))"
         if name == "nodeKind":
-            kind = _NODE_KINDS.get(arg.value[len(SH):])
+            kind = _NODE_KINDS.get(arg.value[len(SH) :])
             if kind is None:
                 raise ShaclUnsupported(f"sh:nodeKind {arg}")
             return kind.format(v=v)
@@ -299,8 +338,11 @@ class _Compiler:
         unsupported = sorted(set(params) - {"path", "minCount", "hasValue"})
         if unsupported:
             raise ShaclUnsupported(f"a nested sh:{unsupported[0]}")
-        parts = [f"EXISTS {{ {focus} {p} {self.var()} }}" for arg in params.get("minCount", [])
-                 if _count(arg, (1,), "a nested sh:minCount")]
+        parts = [
+            f"EXISTS {{ {focus} {p} {self.var()} }}"
+            for arg in params.get("minCount", [])
+            if _count(arg, (1,), "a nested sh:minCount")
+        ]
         parts += [f"EXISTS {{ {focus} {p} {_nt(arg)} }}" for arg in params.get("hasValue", [])]
         return "(" + (" && ".join(parts) or "true") + ")"
 
@@ -309,13 +351,15 @@ class _Compiler:
         parts = []
         classes = params.get("targetClass", [])
         if classes:
-            parts.append(f"{{ VALUES ?_class {{ {' '.join(_nt(c) for c in classes)} }} ?focus {self.type_path} ?_class }}")
+            parts.append(
+                f"{{ VALUES ?_class {{ {' '.join(_nt(c) for c in classes)} }} ?focus {self.type_path} ?_class }}"
+            )
         for p in params.get("targetSubjectsOf", []):
             parts.append(f"{{ ?focus {_nt(p)} ?_o }}")
         # no DISTINCT here: every query over the focus nodes is DISTINCT or counts DISTINCT values
         return "{ " + " UNION ".join(parts) + " }"
 
-    def plans(self, shape) -> list["_Plan"]:
+    def plans(self, shape) -> list[_Plan]:
         """One plan per constraint of a target shape: its node-level constraints and its property shapes'."""
         params = self.params(shape)
         if "path" in params:
@@ -329,7 +373,7 @@ class _Compiler:
             out.extend(self.property_plans(ps))
         return out
 
-    def property_plans(self, ps) -> list["_Plan"]:
+    def property_plans(self, ps) -> list[_Plan]:
         params = self.params(ps)
         path = self.path(ps)
         p = _nt(path)
@@ -347,18 +391,35 @@ class _Compiler:
                 continue
             for arg in params.get(name, []):
                 test = self.value_test(name, arg, "?value")
-                out.append(_Plan(name, arg, ps, path, f"?focus {p} ?value FILTER(!COALESCE({test}, false))",
-                                 value=True))
+                out.append(
+                    _Plan(name, arg, ps, path, f"?focus {p} ?value FILTER(!COALESCE({test}, false))", value=True)
+                )
         if "qualifiedValueShape" in params:
             test = self.conforms(params["qualifiedValueShape"][0], "?_x")
             body = f"OPTIONAL {{ ?focus {p} ?_x FILTER(COALESCE({test}, false)) }}"
             for bound, op in (("qualifiedMinCount", "<"), ("qualifiedMaxCount", ">")):
                 for arg in params.get(bound, []):
-                    out.append(_Plan(bound, arg, ps, path, body,
-                                     f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?_x) {op} {int(arg.value)})"))
+                    out.append(
+                        _Plan(
+                            bound,
+                            arg,
+                            ps,
+                            path,
+                            body,
+                            f"GROUP BY ?focus HAVING (COUNT(DISTINCT ?_x) {op} {int(arg.value)})",
+                        )
+                    )
         for arg in params.get("lessThan", []):
-            out.append(_Plan("lessThan", arg, ps, path, f"?focus {p} ?value . ?focus {_nt(arg)} ?_o "
-                                                        f"FILTER(!COALESCE(?value < ?_o, false))", value=True))
+            out.append(
+                _Plan(
+                    "lessThan",
+                    arg,
+                    ps,
+                    path,
+                    f"?focus {p} ?value . ?focus {_nt(arg)} ?_o FILTER(!COALESCE(?value < ?_o, false))",
+                    value=True,
+                )
+            )
         if "property" in params:
             raise ShaclUnsupported("sh:property inside a property shape")
         return out
@@ -399,7 +460,7 @@ def _default_message(name: str, arg, focus: str, path: str | None) -> str:
     # a blank node's label is drawn at random: named by what it is, so messages are the same every run
     short = arg.value if isinstance(arg, ox.Literal) else _describe_ox(arg)
     if isinstance(arg, ox.Literal) and arg.datatype.value.startswith(XSD):
-        number = f'Literal("{arg.value}", datatype=xsd:{arg.datatype.value[len(XSD):]})'  # as pySHACL prints it
+        number = f'Literal("{arg.value}", datatype=xsd:{arg.datatype.value[len(XSD) :]})'  # as pySHACL prints it
     else:
         number = short
     return {
@@ -428,10 +489,10 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
     """
     shapes = _ShapesGraph(shape_triples)
     for quad in shapes.store:  # anything else (a target, a component) is left to pySHACL
-        if quad.predicate.value.startswith(SH) and quad.predicate.value[len(SH):] not in _KNOWN:
+        if quad.predicate.value.startswith(SH) and quad.predicate.value[len(SH) :] not in _KNOWN:
             raise ShaclUnsupported(shorten(quad.predicate.value))
     if graphs is None:
-        dataset = {"use_default_graph_as_union": True}
+        dataset: QueryOptions = {"use_default_graph_as_union": True}
     else:
         graphs = sorted(graphs, key=str)
         if not graphs:
@@ -439,7 +500,7 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
         dataset = {"default_graph": graphs}
     subclasses = store.query(f"ASK {{ ?a <{RDFS_NS}subClassOf> ?b }}", **dataset)
     compiler = _Compiler(shapes, bool(subclasses))
-    targets = set()
+    targets: set[ox.NamedNode | ox.BlankNode | ox.Triple] = set()
     for name in ("targetClass", "targetSubjectsOf"):
         targets.update(q.subject for q in shapes.store.quads_for_pattern(None, ox.NamedNode(SH + name), None))
     shaped = []  # (focus pattern, plans): compile everything before running anything
@@ -451,12 +512,15 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
     def screen(item) -> list:
         focus, plans = item
         query = f"SELECT DISTINCT ?focus WHERE {{ {focus} " + " UNION ".join(p.branch(focus) for p in plans) + " }"
-        return sorted((row["focus"] for row in store.query(query, **dataset)), key=str)
+        return sorted((row["focus"] for row in select(store, query, **dataset)), key=str)
 
     # Screen every target shape, in parallel (Oxigraph releases the GIL while it evaluates): which
     # focus nodes break anything at all? Then name what is wrong with those only.
     # todo: (focus pattern, plans, repeat counts for sh:detail results or None, suspects)
-    todo = [(focus, plans, None, suspects) for (focus, plans), suspects in zip(shaped, _parallel_map(screen, shaped))]
+    todo = [
+        (focus, plans, None, suspects)
+        for (focus, plans), suspects in zip(shaped, _parallel_map(screen, shaped), strict=True)
+    ]
     problems: list[Problem] = []
     while todo:
         focus, plans, repeat, suspects = todo.pop(0)
@@ -474,7 +538,7 @@ def shacl_sparql(store: ox.Store, graphs, shape_triples) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.node, p.path, p.rule, p.message))
 
 
-def _run_plan(store, dataset: dict, shapes, compiler, plan: "_Plan", focus: str, repeat, todo) -> list[Problem]:
+def _run_plan(store, dataset: QueryOptions, shapes, compiler, plan: _Plan, focus: str, repeat, todo) -> list[Problem]:
     component = "sh:" + _COMPONENT[plan.name] + "ConstraintComponent"
     owner = plan.source
     if isinstance(owner, ox.BlankNode):  # a property shape inside a named node shape: name that one
@@ -484,7 +548,7 @@ def _run_plan(store, dataset: dict, shapes, compiler, plan: "_Plan", focus: str,
     message = shapes.value(plan.source, SH + "message")
     path_text = shorten(plan.path.value) if plan.path is not None else ""
     problems, failed = [], []
-    for row in store.query(plan.query(focus), **dataset):
+    for row in select(store, plan.query(focus), **dataset):
         focus_node = row["focus"]
         node = _describe_ox(focus_node)
         text = message.value if message is not None else _default_message(plan.name, plan.arg, node, path_text or None)

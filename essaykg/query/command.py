@@ -5,6 +5,7 @@ question in queries/ (``--list`` shows them). It runs in a worker process with n
 time limit (essaykg.query.worker), with pyoxigraph (default) or rdflib; the prefixes the project prints
 (namespaces.PREFIXES) are declared already.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,24 +21,47 @@ FORMATS = list(sparql.RESULT_FORMATS) + list(sparql.GRAPH_FORMATS)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "query", nargs="?",
+        "query",
+        nargs="?",
         help="a SPARQL query, a .rq file, '-' for standard input, or a saved question's name or number "
         "(e.g. 3, 03, 03-claims-per-cited-reference or claims-per-cited-reference)",
     )
     parser.add_argument("--list", action="store_true", help="list the saved questions in queries/ and exit")
     parser.add_argument(
-        "--format", "-f", choices=FORMATS, default=None,
+        "--format",
+        "-f",
+        choices=FORMATS,
+        default=None,
         help="output: table (default for SELECT and ASK), csv, tsv, json, xml; for CONSTRUCT and DESCRIBE "
         "turtle (default), ntriples, jsonld",
     )
-    parser.add_argument("--engine", choices=sparql.ENGINES, default="oxigraph",
-                        help="query engine (default: oxigraph; rdflib for comparison)")
-    parser.add_argument("--data", type=Path, default=config.OUTPUT_DIR, metavar="DIR",
-                        help="folder with the built essay-kg.nq and ontology.ttl (default: output/)")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                        help="cancel the query after this many seconds (default: 30)")
-    parser.add_argument("--max-rows", type=int, default=sparql.DEFAULT_MAX_ROWS, metavar="N",
-                        help=f"return at most N rows or triples (default: {sparql.DEFAULT_MAX_ROWS})")
+    parser.add_argument(
+        "--engine",
+        choices=sparql.ENGINES,
+        default="oxigraph",
+        help="query engine (default: oxigraph; rdflib for comparison)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=config.OUTPUT_DIR,
+        metavar="DIR",
+        help="folder with the built essay-kg.nq and ontology.ttl (default: output/)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="cancel the query after this many seconds (default: 30)",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=sparql.DEFAULT_MAX_ROWS,
+        metavar="N",
+        help=f"return at most N rows or triples (default: {sparql.DEFAULT_MAX_ROWS})",
+    )
 
 
 def _read_query(spec: str) -> str:
@@ -64,8 +88,11 @@ def list_saved(out=None) -> int:
     width = max((len(q.name) for q in queries), default=0)
     for q in queries:
         print(f"{q.name.ljust(width)}  {q.question}", file=out)
-    print(f"({len(queries)} saved questions in {sparql.QUERIES_DIR.relative_to(config.ROOT)}/; "
-          "run one with `python build.py query NN`)", file=out)
+    print(
+        f"({len(queries)} saved questions in {sparql.QUERIES_DIR.relative_to(config.ROOT)}/; "
+        "run one with `python build.py query NN`)",
+        file=out,
+    )
     return 0
 
 
@@ -85,8 +112,11 @@ def run(args: argparse.Namespace) -> int:
     except sparql.NotAcceptable:
         graph_form = fmt in sparql.RESULT_FORMATS
         choices = sparql.GRAPH_FORMATS if graph_form else sparql.RESULT_FORMATS
-        print(f"error: a {'CONSTRUCT or DESCRIBE' if graph_form else 'SELECT or ASK'} query cannot be written "
-              f"as {fmt}; use one of {', '.join(choices)}", file=sys.stderr)
+        print(
+            f"error: a {'CONSTRUCT or DESCRIBE' if graph_form else 'SELECT or ASK'} query cannot be written "
+            f"as {fmt}; use one of {', '.join(choices)}",
+            file=sys.stderr,
+        )
         return 2
     except sparql.QueryError as err:
         print(f"error: {err.message}", file=sys.stderr)
@@ -94,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.buffer.write(answer.body)
     sys.stdout.flush()
     if answer.truncated:
-        print(f"warning: results cut at the limit ({args.max_rows} rows or about "
-              f"{sparql.DEFAULT_MAX_BYTES // 1024**2} MB); raise --max-rows to see more", file=sys.stderr)
+        print(
+            f"warning: results cut at the limit ({args.max_rows} rows or about "
+            f"{sparql.DEFAULT_MAX_BYTES // 1024**2} MB); raise --max-rows to see more",
+            file=sys.stderr,
+        )
     return 0

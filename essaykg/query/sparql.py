@@ -17,6 +17,7 @@ True
 Traceback (most recent call last):
 essaykg.query.sparql.QueryRefused: SERVICE is refused: queries run on the local data only (the letters 'service' may not appear anywhere in a query, even in a string)
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,11 +28,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import pyoxigraph as ox
 
 from essaykg import config, namespaces
 from essaykg.namespaces import RDF, XSD
+from essaykg.store import serialized
 
 QUERIES_DIR = config.ROOT / "queries"
 DATA_FILE = "essay-kg.nq"
@@ -109,8 +112,10 @@ class NotAcceptable(QueryError):
 
     def __init__(self, form: str):
         table = GRAPH_FORMATS if form in {"CONSTRUCT", "DESCRIBE"} else RESULT_FORMATS
-        super().__init__(f"a {form} answer can be sent as {', '.join(media_type(f) for f in table)}; "
-                         "the Accept header allows none of them")
+        super().__init__(
+            f"a {form} answer can be sent as {', '.join(media_type(f) for f in table)}; "
+            "the Accept header allows none of them"
+        )
 
 
 class NotRepresentable(QueryError):
@@ -144,7 +149,9 @@ _IRI_REF = re.compile(r"<[^<>\"{}|^`\\\s]*>")
 _OPERATOR = re.compile(r"\+|\*|&&|\|\||(?<=[\d)\s])[-/](?=[\s\d(?$])")
 UPDATE_WORDS = re.compile(
     r"^\s*(?:(?:PREFIX\s+[^:\s]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*"
-    r"(LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|INSERT|DELETE|WITH)\b", re.IGNORECASE)
+    r"(LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|INSERT|DELETE|WITH)\b",
+    re.IGNORECASE,
+)
 FROM_WORD = re.compile(r"\bFROM\b", re.IGNORECASE)
 ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
 
@@ -202,9 +209,10 @@ def screen(text: str) -> Screened:
 
     >>> screen("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s").ordered
     True
-    >>> screen('SELECT * WHERE { BIND("\\\\u0053ERVICE" AS ?x) }')
+    >>> screen('SELECT * WHERE { BIND("\\\\u0053ERVICE" AS ?x) }')  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
-    essaykg.query.sparql.QueryRefused: SERVICE is refused: queries run on the local data only (the letters 'service' may not appear anywhere in a query, even in a string)
+    essaykg.query.sparql.QueryRefused: SERVICE is refused: queries run on the local data only
+    (the letters 'service' may not appear anywhere in a query, even in a string)
     """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_QUERY_BYTES:
         raise QueryTooLarge(f"the query is longer than {MAX_QUERY_BYTES} bytes")
@@ -212,17 +220,24 @@ def screen(text: str) -> Screened:
         raise QuerySyntaxError("the query is empty")
     levels = escape_levels(text)
     if any(SERVICE_WORD.search(level) for level in levels):
-        raise QueryRefused("SERVICE is refused: queries run on the local data only (the letters 'service' "
-                           "may not appear anywhere in a query, even in a string)")
+        raise QueryRefused(
+            "SERVICE is refused: queries run on the local data only (the letters 'service' "
+            "may not appear anywhere in a query, even in a string)"
+        )
     deepest = max(nesting(level) for level in levels)
     if deepest > MAX_NESTING:
         raise QueryRefused(f"the query nests brackets {deepest} deep; the limit is {MAX_NESTING}")
     operators = max(operator_count(level) for level in levels)
     if operators > MAX_OPERATORS:
-        raise QueryRefused(f"the query chains {operators} operators (+ - * / && ||); the limit is {MAX_OPERATORS}, "
-                           "since the parser's work grows with the square of a chain")
-    return Screened(text=text, ordered=any(ORDER_BY.search(level) for level in levels),
-                    names_graphs=any(FROM_WORD.search(level) for level in levels))
+        raise QueryRefused(
+            f"the query chains {operators} operators (+ - * / && ||); the limit is {MAX_OPERATORS}, "
+            "since the parser's work grows with the square of a chain"
+        )
+    return Screened(
+        text=text,
+        ordered=any(ORDER_BY.search(level) for level in levels),
+        names_graphs=any(FROM_WORD.search(level) for level in levels),
+    )
 
 
 def check_graph_iris(iris, allowed: set[str], what: str) -> None:
@@ -250,8 +265,10 @@ def dataset_clauses(text: str) -> list[tuple[str, str]]:
         tree = parser.parseQuery(text)
         query = translateQuery(tree, initNs=namespaces.PREFIXES)
     except Exception as err:  # pyparsing's ParseException, RecursionError, an unknown prefix...
-        raise QueryRefused(f"a query that names graphs (FROM) is read twice, and the second reader "
-                           f"could not read this one: {str(getattr(err, 'msg', None) or err)[:200]}") from None
+        raise QueryRefused(
+            f"a query that names graphs (FROM) is read twice, and the second reader "
+            f"could not read this one: {str(getattr(err, 'msg', None) or err)[:200]}"
+        ) from None
     out = []
     for clause in dict.get(query.algebra, "datasetClause") or []:
         if dict.get(clause, "default") is not None:
@@ -284,13 +301,14 @@ def syntax_error(err: Exception, text: str) -> QueryError:
         names = re.findall(r"([A-Za-z][\w.-]*)?:", source_line[:column])
         prefix = (names[-1] if names else "") + ":"
         known = ", ".join(sorted(namespaces.PREFIXES))
-        return QuerySyntaxError(f"the prefix {prefix} is not declared (add PREFIX {prefix} <...>; "
-                                f"declared already: {known})", line, column)
+        return QuerySyntaxError(
+            f"the prefix {prefix} is not declared (add PREFIX {prefix} <...>; declared already: {known})", line, column
+        )
     head, one_of, items = " ".join(_CHAR_CLASS.sub("", rest).split()).partition("one of")
     if one_of:
         words = [item.strip() for item in items.split(",") if item.strip()]
         rest = f"{head}one of {', '.join(words)}" if words else "unexpected text"
-    tail = source_line[column - 1:column + 19].strip()
+    tail = source_line[column - 1 : column + 19].strip()
     found = f", found {tail!r}" if tail else ""
     return QuerySyntaxError(f"{rest}{found}", line, column)
 
@@ -335,9 +353,14 @@ def term_from_ox(term) -> dict:
             out["datatype"] = term.datatype.value
         return out
     if isinstance(term, ox.Triple):
-        return {"type": "triple", "value": {
-            "subject": term_from_ox(term.subject), "predicate": term_from_ox(term.predicate),
-            "object": term_from_ox(term.object)}}
+        return {
+            "type": "triple",
+            "value": {
+                "subject": term_from_ox(term.subject),
+                "predicate": term_from_ox(term.predicate),
+                "object": term_from_ox(term.object),
+            },
+        }
     raise TypeError(f"unexpected term {term!r}")
 
 
@@ -376,6 +399,10 @@ def term_to_ox(term: dict):
     raise ValueError(f"unexpected term type {kind!r}")
 
 
+@overload
+def term_nt(term: dict) -> str: ...
+@overload
+def term_nt(term: None) -> None: ...
 def term_nt(term: dict | None) -> str | None:
     """The N-Triples form of a term dict: ``<iri>``, ``"text"@en``, ``"1"^^<...#integer>``."""
     return None if term is None else str(term_to_ox(term))
@@ -416,8 +443,13 @@ def load_store(data_dir: Path) -> ox.Store:
     # about 4 s rather than 8). Lenient (IRIs are not re-validated; syntax errors still stop it): the
     # folder holds what `python build.py` wrote, which it validated.
     store.bulk_load(path=nq, format=ox.RdfFormat.N_QUADS, lenient=True)
-    store.bulk_load(path=onto, format=ox.RdfFormat.TURTLE, base_iri=namespaces.BASE,
-                    to_graph=ox.NamedNode(ONTOLOGY_GRAPH), lenient=True)
+    store.bulk_load(
+        path=onto,
+        format=ox.RdfFormat.TURTLE,
+        base_iri=namespaces.BASE,
+        to_graph=ox.NamedNode(ONTOLOGY_GRAPH),
+        lenient=True,
+    )
     return store
 
 
@@ -459,13 +491,24 @@ def _term_size(term: dict) -> int:
     """About the bytes a term takes in an answer: its UTF-8 value, datatype and language."""
     if term["type"] == "triple":
         return sum(_term_size(t) for t in term["value"].values())
-    return len(term["value"].encode("utf-8", "surrogatepass")) + len(term.get("datatype", "")) \
-        + len(term.get("xml:lang", "")) + 16
+    return (
+        len(term["value"].encode("utf-8", "surrogatepass"))
+        + len(term.get("datatype", ""))
+        + len(term.get("xml:lang", ""))
+        + 16
+    )
 
 
-def execute(backend, screened: Screened, engine: str = "oxigraph", max_rows: int = DEFAULT_MAX_ROWS,
-            default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
-            max_bytes: int = DEFAULT_MAX_BYTES, graphs: set[str] | None = None) -> Result:
+def execute(
+    backend,
+    screened: Screened,
+    engine: str = "oxigraph",
+    max_rows: int = DEFAULT_MAX_ROWS,
+    default_graphs: list[str] | None = None,
+    named_graphs: list[str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    graphs: set[str] | None = None,
+) -> Result:
     """Run a screened query on a loaded store (oxigraph) or Dataset (rdflib), in this process.
 
     ``graphs`` is the set of graph names a FROM may name (default: the store's). Rows (or triples)
@@ -494,13 +537,19 @@ def execute(backend, screened: Screened, engine: str = "oxigraph", max_rows: int
             result = Result(form="ASK", boolean=bool(answer))
         elif isinstance(answer, ox.QuerySolutions):
             result = Result(form="SELECT", variables=[v.value for v in answer.variables])
-            result.rows = list(budget.take(
-                ({v: term_from_ox(s[v]) for v in result.variables if s[v] is not None} for s in answer), row_size))
+            result.rows = list(
+                budget.take(
+                    ({v: term_from_ox(s[v]) for v in result.variables if s[v] is not None} for s in answer), row_size
+                )
+            )
         else:
             result = Result(form="CONSTRUCT")
-            result.triples = list(budget.take(
-                ((term_from_ox(t.subject), term_from_ox(t.predicate), term_from_ox(t.object)) for t in answer),
-                triple_size))
+            result.triples = list(
+                budget.take(
+                    ((term_from_ox(t.subject), term_from_ox(t.predicate), term_from_ox(t.object)) for t in answer),
+                    triple_size,
+                )
+            )
     elif engine == "rdflib":
         if default_graphs is not None or named_graphs is not None:
             raise QueryError("default-graph-uri and named-graph-uri are supported with the oxigraph engine only")
@@ -508,20 +557,28 @@ def execute(backend, screened: Screened, engine: str = "oxigraph", max_rows: int
             answer = backend.query(screened.text, initNs=namespaces.PREFIXES)
         except Exception as err:
             if type(err).__name__ == "ParseException":
-                raise QuerySyntaxError(str(getattr(err, "msg", err)), getattr(err, "lineno", 0),
-                                       getattr(err, "col", 0)) from None
+                raise QuerySyntaxError(
+                    str(getattr(err, "msg", err)), getattr(err, "lineno", 0), getattr(err, "col", 0)
+                ) from None
             raise
         result = Result(form=answer.type)
         if answer.type == "ASK":
             result.boolean = bool(answer.askAnswer)
         elif answer.type == "SELECT":
             result.variables = [str(v) for v in answer.vars]
-            result.rows = list(budget.take(
-                ({v: term_from_rdflib(s[v]) for v in result.variables if s[v] is not None} for s in answer), row_size))
+            result.rows = list(
+                budget.take(
+                    ({v: term_from_rdflib(s[v]) for v in result.variables if s[v] is not None} for s in answer),
+                    row_size,
+                )
+            )
         else:
-            result.triples = list(budget.take(
-                ((term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o)) for s, p, o in answer.graph),
-                triple_size))
+            result.triples = list(
+                budget.take(
+                    ((term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o)) for s, p, o in answer.graph),
+                    triple_size,
+                )
+            )
     else:
         raise QueryError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     result.truncated = budget.cut
@@ -542,8 +599,12 @@ def _names_graphs(screened: Screened, store: ox.Store, graphs: set[str] | None) 
 
 # Format names. Media types come from pyoxigraph's format enums (media_type below), not from a
 # table of our own; "table" (a text table for the terminal) is the one format of ours.
-_OX_RESULTS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
-               "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+_OX_RESULTS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
 _OX_GRAPH = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
 RESULT_FORMATS = [*_OX_RESULTS, "table"]
 GRAPH_FORMATS = list(_OX_GRAPH)
@@ -564,8 +625,9 @@ def to_json(result: Result) -> str:
     """SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/)."""
     if result.form == "ASK":
         return json.dumps({"head": {}, "boolean": bool(result.boolean)}, ensure_ascii=False)
-    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": result.rows}},
-                      ensure_ascii=False, indent=1)
+    return json.dumps(
+        {"head": {"vars": result.variables}, "results": {"bindings": result.rows}}, ensure_ascii=False, indent=1
+    )
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -574,8 +636,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 def xml_escape(text: str) -> str:
     bad = _NOT_XML.search(text)
     if bad:
-        raise NotRepresentable(f"the answer holds U+{ord(bad.group()):04X}, which XML 1.0 cannot carry; "
-                               "ask for JSON, CSV or TSV")
+        raise NotRepresentable(
+            f"the answer holds U+{ord(bad.group()):04X}, which XML 1.0 cannot carry; ask for JSON, CSV or TSV"
+        )
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -610,8 +673,11 @@ def _xml_term(term: dict) -> str:
         return f"<bnode>{xml_escape(term['value'])}</bnode>"
     if term["type"] == "triple":
         v = term["value"]
-        return ("<triple>" + "".join(f"<{k}>{_xml_term(v[k])}</{k}>" for k in ("subject", "predicate", "object"))
-                + "</triple>")
+        return (
+            "<triple>"
+            + "".join(f"<{k}>{_xml_term(v[k])}</{k}>" for k in ("subject", "predicate", "object"))
+            + "</triple>"
+        )
     attrs = ""
     if "xml:lang" in term:
         attrs = f" xml:lang={quoteattr(term['xml:lang'])}"
@@ -666,7 +732,7 @@ def to_table(result: Result, width: int = 70) -> str:
 
     rows = [[cell(row.get(v)) for v in result.variables] for row in result.rows]
     widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(result.variables)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
     out = [line(result.variables), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     noun = "row" if len(rows) == 1 else "rows"
@@ -678,12 +744,11 @@ def to_graph(result: Result, fmt: str = "turtle") -> bytes:
     """CONSTRUCT / DESCRIBE results as Turtle, N-Triples or JSON-LD."""
     triples = [ox.Triple(term_to_ox(s), term_to_ox(p), term_to_ox(o)) for s, p, o in result.triples]
     if fmt == "turtle":
-        iris = {t.value for tr in triples for t in (tr.subject, tr.predicate, tr.object)
-                if isinstance(t, ox.NamedNode)}
+        iris = {t.value for tr in triples for t in (tr.subject, tr.predicate, tr.object) if isinstance(t, ox.NamedNode)}
         iris |= {tr.object.datatype.value for tr in triples if isinstance(tr.object, ox.Literal)}
         used = {p: ns for p, ns in namespaces.PREFIXES.items() if any(i.startswith(ns) for i in iris)}
-        return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=used)
-    return ox.serialize(triples, format=_OX_GRAPH[fmt])
+        return serialized(triples, ox.RdfFormat.TURTLE, prefixes=used)
+    return serialized(triples, _OX_GRAPH[fmt])
 
 
 def serialize(result: Result, fmt: str) -> bytes:

@@ -12,6 +12,7 @@ Messages are length-prefixed: a JSON header, then raw bytes (the query text, or 
 Nothing is unpickled on either side, so a worker that a hostile query took over still cannot run
 code in the server.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -59,8 +60,10 @@ class Answer:
     def result(self) -> sparql.Result:
         """The answer read back as a Result (for HTML pages): needs fmt json or ntriples."""
         if self.fmt == "ntriples":
-            triples = [(sparql.term_from_ox(t.subject), sparql.term_from_ox(t.predicate),
-                        sparql.term_from_ox(t.object)) for t in ox.parse(self.body, format=ox.RdfFormat.N_TRIPLES)]
+            triples = [
+                (sparql.term_from_ox(t.subject), sparql.term_from_ox(t.predicate), sparql.term_from_ox(t.object))
+                for t in ox.parse(self.body, format=ox.RdfFormat.N_TRIPLES)
+            ]
             return sparql.Result(form=self.form, triples=triples, truncated=self.truncated, seconds=self.seconds)
         result = sparql.parse_results(self.body, self.fmt)
         result.truncated, result.seconds = self.truncated, self.seconds
@@ -84,8 +87,10 @@ def isolate_network() -> str | None:
     except OSError:  # pragma: no cover
         return None
     how = None
-    for flags, name in ((CLONE_NEWNET, "network namespace"),
-                        (CLONE_NEWUSER | CLONE_NEWNET, "user and network namespace")):
+    for flags, name in (
+        (CLONE_NEWNET, "network namespace"),
+        (CLONE_NEWUSER | CLONE_NEWNET, "user and network namespace"),
+    ):
         if libc.unshare(flags) == 0:
             how = name
             break
@@ -143,23 +148,40 @@ def answer(backends: dict, data_dir: Path, request: dict, text: str, graphs: set
             if engine != "rdflib":
                 raise sparql.QueryError(f"unknown engine {engine!r}; choose one of {', '.join(sparql.ENGINES)}")
             backends[engine] = sparql.load_rdflib(data_dir)
-        result = sparql.execute(backends[engine], screened, engine, request["max_rows"],
-                                request.get("default_graphs"), request.get("named_graphs"),
-                                max_bytes=request["max_bytes"], graphs=graphs)
+        result = sparql.execute(
+            backends[engine],
+            screened,
+            engine,
+            request["max_rows"],
+            request.get("default_graphs"),
+            request.get("named_graphs"),
+            max_bytes=request["max_bytes"],
+            graphs=graphs,
+        )
         fmt = request["formats"].get("graph" if result.is_graph else "results")
         if not fmt:
             raise sparql.NotAcceptable(result.form)
         body = sparql.serialize(result, fmt)
     except MemoryError:
-        return {"ok": False, "error": "QueryError", "status": 400,
-                "message": "the query needed more memory than a query may use"}, b""
+        return {
+            "ok": False,
+            "error": "QueryError",
+            "status": 400,
+            "message": "the query needed more memory than a query may use",
+        }, b""
     except sparql.QueryError as err:
         return {"ok": False, "error": type(err).__name__, "status": err.status, "message": err.message}, b""
     except Exception as err:  # the engine's own evaluation errors
         message = str(getattr(err, "msg", None) or err)
         return {"ok": False, "error": "QueryError", "status": 400, "message": f"{engine}: {message}"}, b""
-    return {"ok": True, "form": result.form, "format": fmt, "truncated": result.truncated, "count": len(result),
-            "seconds": time.perf_counter() - started}, body
+    return {
+        "ok": True,
+        "form": result.form,
+        "format": fmt,
+        "truncated": result.truncated,
+        "count": len(result),
+        "seconds": time.perf_counter() - started,
+    }, body
 
 
 def worker_main(argv: list[str]) -> int:
@@ -222,18 +244,25 @@ class _Worker:
         self.sandbox: str | None = None
         self.process = subprocess.Popen(
             [sys.executable, "-m", "essaykg.query.worker", str(data_dir), str(memory)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env, close_fds=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+            env=env,
+            close_fds=True,
         )
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None  # both are pipes
+        self.stdin, self.stdout = stdin, stdout
 
     def send(self, header: dict, body: bytes = b"") -> None:
-        write_message(self.process.stdin, header, body)
+        write_message(self.stdin, header, body)
 
     def poll(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, timeout))
+        ready, _, _ = select.select([self.stdout], [], [], max(0.0, timeout))
         return bool(ready)
 
     def recv(self) -> tuple[dict, bytes]:
-        return read_message(self.process.stdout)
+        return read_message(self.stdout)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         try:
@@ -246,7 +275,8 @@ class _Worker:
         if not header.get("ready"):
             self.kill()
             raise (sparql.DataMissing if header.get("error") == "DataMissing" else sparql.QueryError)(
-                header.get("message", "a query worker did not start"))
+                header.get("message", "a query worker did not start")
+            )
         self.sandbox = header.get("sandbox")
 
     def kill(self) -> None:
@@ -256,7 +286,7 @@ class _Worker:
             self.process.wait(5)
         except subprocess.TimeoutExpired:  # pragma: no cover
             pass
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.stdin, self.stdout):
             try:
                 stream.close()
             except OSError:
@@ -273,9 +303,17 @@ class QueryPool:
     the network (None: they are not, and only the screen stands between a query and SERVICE).
     """
 
-    def __init__(self, data_dir: Path, workers: int = 2, timeout: float = sparql.DEFAULT_TIMEOUT,
-                 max_rows: int = sparql.DEFAULT_MAX_ROWS, max_bytes: int = sparql.DEFAULT_MAX_BYTES,
-                 memory: int = sparql.WORKER_MEMORY, wait: float = DEFAULT_WAIT, require_sandbox: bool = False):
+    def __init__(
+        self,
+        data_dir: Path,
+        workers: int = 2,
+        timeout: float = sparql.DEFAULT_TIMEOUT,
+        max_rows: int = sparql.DEFAULT_MAX_ROWS,
+        max_bytes: int = sparql.DEFAULT_MAX_BYTES,
+        memory: int = sparql.WORKER_MEMORY,
+        wait: float = DEFAULT_WAIT,
+        require_sandbox: bool = False,
+    ):
         sparql.data_files(data_dir)  # fail early, in the caller's process, if the data is not built
         self.data_dir, self.timeout, self.memory, self.wait = Path(data_dir), timeout, memory, wait
         self.max_rows, self.max_bytes = max_rows, max_bytes
@@ -296,9 +334,11 @@ class QueryPool:
         self.sandbox = started[0].sandbox if all(w.sandbox for w in started) else None
         if require_sandbox and not self.sandbox:
             self.close()
-            raise sparql.QueryError("the query workers could not be cut off from the network (no network "
-                                    "namespace: unshare(2) refused); only the SERVICE screen would stand "
-                                    "between a query and the network")
+            raise sparql.QueryError(
+                "the query workers could not be cut off from the network (no network "
+                "namespace: unshare(2) refused); only the SERVICE screen would stand "
+                "between a query and the network"
+            )
 
     def _new_worker(self) -> _Worker:
         worker = _Worker(self.data_dir, self.memory)
@@ -331,10 +371,19 @@ class QueryPool:
         worker.kill()
         self._replace(worker)
 
-    def run(self, text: str, *, results_format: str | None = "json", graph_format: str | None = "turtle",
-            engine: str = "oxigraph", timeout: float | None = None, default_graphs: list[str] | None = None,
-            named_graphs: list[str] | None = None, max_rows: int | None = None,
-            max_bytes: int | None = None) -> Answer:
+    def run(
+        self,
+        text: str,
+        *,
+        results_format: str | None = "json",
+        graph_format: str | None = "turtle",
+        engine: str = "oxigraph",
+        timeout: float | None = None,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> Answer:
         """Answer ``text`` within ``timeout`` seconds (after a worker is free), serialised in the
         format for its form (None: NotAcceptable), cut at the pool's row and byte caps or at smaller
         ones given here. Raises a QueryError with the HTTP status."""
@@ -345,16 +394,24 @@ class QueryPool:
             raise sparql.QueryBusy(f"every query worker stayed busy for {self.wait:g} s; try again") from None
         started = time.monotonic()
         try:
-            worker.send({"engine": engine, "default_graphs": default_graphs, "named_graphs": named_graphs,
-                         "formats": {"results": results_format, "graph": graph_format},
-                         "max_rows": min(self.max_rows, max_rows or self.max_rows),
-                         "max_bytes": min(self.max_bytes, max_bytes or self.max_bytes)},
-                        text.encode("utf-8", "surrogatepass"))
+            worker.send(
+                {
+                    "engine": engine,
+                    "default_graphs": default_graphs,
+                    "named_graphs": named_graphs,
+                    "formats": {"results": results_format, "graph": graph_format},
+                    "max_rows": min(self.max_rows, max_rows or self.max_rows),
+                    "max_bytes": min(self.max_bytes, max_bytes or self.max_bytes),
+                },
+                text.encode("utf-8", "surrogatepass"),
+            )
             reply = worker.recv() if worker.poll(limit) else None
         except (EOFError, OSError, ValueError):
             self._discard(worker)
-            raise sparql.QueryAborted("the query's worker stopped before answering (it crashed, or ran out of "
-                                      "memory); it has been replaced: try again") from None
+            raise sparql.QueryAborted(
+                "the query's worker stopped before answering (it crashed, or ran out of "
+                "memory); it has been replaced: try again"
+            ) from None
         if reply is None:
             self._discard(worker)
             lived = time.monotonic() - started
@@ -363,8 +420,14 @@ class QueryPool:
         self._idle.put(worker)
         header, body = reply
         if header.get("ok"):
-            return Answer(form=header["form"], fmt=header["format"], body=body, truncated=header["truncated"],
-                          count=header["count"], seconds=header["seconds"])
+            return Answer(
+                form=header["form"],
+                fmt=header["format"],
+                body=body,
+                truncated=header["truncated"],
+                count=header["count"],
+                seconds=header["seconds"],
+            )
         # The worker's error, as its own class (QueryRefused, NotAcceptable...) with the message the
         # worker already wrote: the subclasses' __init__ would write it again, so it is not called.
         error = getattr(sparql, str(header.get("error")), None)
@@ -392,7 +455,7 @@ class QueryPool:
                 pass
             worker.kill()
 
-    def __enter__(self) -> "QueryPool":
+    def __enter__(self) -> QueryPool:
         return self
 
     def __exit__(self, *exc) -> None:

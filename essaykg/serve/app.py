@@ -5,6 +5,7 @@ one error handler; nothing drops a connection. Queries never run in this process
 workers screen, parse, run and serialise them (essaykg.query.worker). Answers are cached by query, format
 and dataset, since the data cannot change while the server runs.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +13,7 @@ import functools
 import json
 import mimetypes
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -57,7 +59,8 @@ class AnswerCache:
     """Serialised answers by (query, formats, dataset), least recently used out, bounded in bytes."""
 
     def __init__(self, budget: int = CACHE_BYTES):
-        self.budget, self.used, self.items = budget, 0, OrderedDict()
+        self.budget, self.used = budget, 0
+        self.items: OrderedDict[tuple, worker.Answer] = OrderedDict()
 
     def get(self, key):
         answer = self.items.get(key)
@@ -79,16 +82,26 @@ class AnswerCache:
 class State:
     """What the handlers share: the data, the worker pool, the saved queries, the settings."""
 
-    def __init__(self, data_dir: Path, timeout: float, workers: int, max_rows: int, max_body: int,
-                 queries_dir: Path = sparql.QUERIES_DIR, yasgui_dir: Path = YASGUI_DIR, sandboxed: bool = True):
+    def __init__(
+        self,
+        data_dir: Path,
+        timeout: float,
+        workers: int,
+        max_rows: int,
+        max_body: int,
+        queries_dir: Path = sparql.QUERIES_DIR,
+        yasgui_dir: Path = YASGUI_DIR,
+        sandboxed: bool = True,
+    ):
         self.data_dir = Path(data_dir)
         self.store = sparql.load_store(self.data_dir)  # for the pages' own fixed queries
         self.graphs = sparql.graph_names(self.store)
         self.labels = pages.Labels.of(self.store)
         self.saved = sparql.saved_queries(queries_dir)
         self.max_body, self.yasgui_dir = max_body, yasgui_dir
-        self.pool = worker.QueryPool(self.data_dir, workers=workers, timeout=timeout, max_rows=max_rows,
-                                     require_sandbox=sandboxed)
+        self.pool = worker.QueryPool(
+            self.data_dir, workers=workers, timeout=timeout, max_rows=max_rows, require_sandbox=sandboxed
+        )
         self.cache = AnswerCache()
         self.renders = asyncio.Semaphore(PAGE_RENDERS)
         self._docs: bytes | None = None
@@ -116,21 +129,44 @@ class State:
     def files(self) -> list[str]:
         return sorted(p.name for p in self.data_dir.iterdir() if p.is_file() and not p.name.startswith("."))
 
-    async def run(self, text: str, results_format: str | None, graph_format: str | None,
-                  default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
-                  for_page: bool = False, request: Request | None = None) -> worker.Answer:
+    async def run(
+        self,
+        text: str,
+        results_format: str | None,
+        graph_format: str | None,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        for_page: bool = False,
+        request: Request | None = None,
+    ) -> worker.Answer:
         """The answer, from the cache or a worker; ``for_page``: within the smaller caps of a page."""
-        key = (text, results_format, graph_format, tuple(default_graphs or ()), tuple(named_graphs or ()),
-               default_graphs is None, named_graphs is None, for_page)
+        key = (
+            text,
+            results_format,
+            graph_format,
+            tuple(default_graphs or ()),
+            tuple(named_graphs or ()),
+            default_graphs is None,
+            named_graphs is None,
+            for_page,
+        )
         answer = self.cache.get(key)
         if answer is None:
             if request is not None and await request.is_disconnected():
                 raise Failure(400, "the client went away before its query ran")
-            limits = {"max_rows": PAGE_ROWS, "max_bytes": PAGE_BYTES} if for_page else {}
             try:
-                answer = await run_in_threadpool(functools.partial(
-                    self.pool.run, text, results_format=results_format, graph_format=graph_format,
-                    default_graphs=default_graphs, named_graphs=named_graphs, **limits))
+                answer = await run_in_threadpool(
+                    functools.partial(
+                        self.pool.run,
+                        text,
+                        results_format=results_format,
+                        graph_format=graph_format,
+                        default_graphs=default_graphs,
+                        named_graphs=named_graphs,
+                        max_rows=PAGE_ROWS if for_page else None,
+                        max_bytes=PAGE_BYTES if for_page else None,
+                    )
+                )
             except sparql.QueryError as err:
                 raise Failure(err.status, err.message) from None
             self.cache.put(key, answer)
@@ -180,7 +216,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise Failure(413, f"the request body is {length} bytes; the limit is {limit}")
     try:
         return await asyncio.wait_for(request.body(), BODY_SECONDS)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise Failure(408, f"the request body did not arrive within {BODY_SECONDS:g} s") from None
 
 
@@ -224,7 +260,7 @@ async def sparql_endpoint(request: Request) -> Response:
             for key, values in query_params(body, "form body").items():
                 params.setdefault(key, []).extend(values)
         else:
-            params["query"] = params.get("query", []) + [decode(body, ctype)]
+            params["query"] = [*params.get("query", []), decode(body, ctype)]
     if "update" in params:
         raise Failure(400, "SPARQL Update is refused: this endpoint is read-only")
     queries = params.get("query", [])
@@ -245,7 +281,9 @@ async def sparql_endpoint(request: Request) -> Response:
     fmt = negotiate.format_param(params)
     if fmt:
         if fmt not in {*sparql.RESULT_FORMATS, *sparql.GRAPH_FORMATS, "html"}:
-            raise Failure(400, f"format={fmt}: use one of html, {', '.join(sparql.RESULT_FORMATS + sparql.GRAPH_FORMATS)}")
+            raise Failure(
+                400, f"format={fmt}: use one of html, {', '.join(sparql.RESULT_FORMATS + sparql.GRAPH_FORMATS)}"
+            )
         results_format = fmt if fmt in sparql.RESULT_FORMATS or fmt == "html" else None
         graph_format = fmt if fmt in sparql.GRAPH_FORMATS or fmt == "html" else None
     else:
@@ -256,9 +294,15 @@ async def sparql_endpoint(request: Request) -> Response:
             raise Failure(400, str(err)) from None
     as_page = "html" in {results_format, graph_format}
     try:
-        answer = await kg.run(text, "json" if results_format == "html" else results_format,
-                              "ntriples" if graph_format == "html" else graph_format, default_graphs, named_graphs,
-                              for_page=as_page, request=request)
+        answer = await kg.run(
+            text,
+            "json" if results_format == "html" else results_format,
+            "ntriples" if graph_format == "html" else graph_format,
+            default_graphs,
+            named_graphs,
+            for_page=as_page,
+            request=request,
+        )
     except Failure as failure:
         if failure.status == 406 and fmt:  # asked for by name, not negotiated: the request is wrong
             raise Failure(400, f"format={fmt} does not fit this query's answer; {failure.message}") from None
@@ -266,8 +310,7 @@ async def sparql_endpoint(request: Request) -> Response:
         raise
     headers = {"X-Query-Seconds": f"{answer.seconds:.4f}", "Vary": "Accept"}
     if answer.truncated:
-        headers["X-Results-Truncated"] = (f"cut at {kg.pool.max_rows} rows or about {kg.pool.max_bytes} bytes "
-                                          "of values")
+        headers["X-Results-Truncated"] = f"cut at {kg.pool.max_rows} rows or about {kg.pool.max_bytes} bytes of values"
     page_format = graph_format if answer.form in {"CONSTRUCT", "DESCRIBE"} else results_format
     if page_format == "html":
         async with kg.renders:
@@ -341,7 +384,9 @@ def entity(request: Request, iri: str) -> Response:
         pages.checked_iri(iri)
     except pages.BadIRI as err:
         raise Failure(400, str(err)) from None
-    fmt = negotiate.format_param(query_params(request.scope["query_string"])) or accept(request, negotiate.ENTITY_OFFERS)
+    fmt = negotiate.format_param(query_params(request.scope["query_string"])) or accept(
+        request, negotiate.ENTITY_OFFERS
+    )
     vary = {"Vary": "Accept"}
     if fmt == "html":
         body = pages.entity_page(kg.store, iri, kg.labels)
@@ -353,8 +398,13 @@ def entity(request: Request, iri: str) -> Response:
     triples = pages.entity_graph(kg.store, iri)
     if not triples:
         raise Failure(404, f"the graph says nothing about <{iri}>")
-    result = sparql.Result(form="CONSTRUCT", triples=[tuple(sparql.term_from_ox(t) for t in (
-        tr.subject, tr.predicate, tr.object)) for tr in triples])
+    result = sparql.Result(
+        form="CONSTRUCT",
+        triples=[
+            (sparql.term_from_ox(tr.subject), sparql.term_from_ox(tr.predicate), sparql.term_from_ox(tr.object))
+            for tr in triples
+        ],
+    )
     return Response(sparql.to_graph(result, fmt), headers=vary, media_type=sparql.media_type(fmt))
 
 
@@ -406,8 +456,11 @@ async def static(request: Request) -> Response:
 
 def file_response(path: Path) -> Response:
     rdf = ox.RdfFormat.from_extension(path.suffix[1:]) if path.suffix else None
-    ctype = (rdf.media_type if rdf else EXTRA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
-             or "application/octet-stream")
+    ctype = (
+        rdf.media_type
+        if rdf
+        else EXTRA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    )
     if ctype.startswith("text/") or ctype.endswith(("javascript", "json", "trig", "n-quads", "n-triples")):
         ctype += "; charset=utf-8"
     return FileResponse(path, media_type=ctype, headers={"Cache-Control": "max-age=300"})
@@ -420,10 +473,14 @@ async def favicon(request: Request) -> Response:
 # ---------------------------------------------------------------- errors
 
 
-def error_response(request: Request, status: int, message: str, headers: dict | None = None) -> Response:
+def error_response(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """The one shape of every error: HTML for a browser on a page, else one line of plain text."""
     headers = dict(headers or {})
-    if status >= 400 and "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/sparql"):
+    if (
+        status >= 400
+        and "text/html" in request.headers.get("accept", "")
+        and not request.url.path.startswith("/sparql")
+    ):
         return html(pages.error_page(status, message), status, headers)
     return Response(message + "\n", status, headers, media_type="text/plain; charset=utf-8")
 
@@ -433,7 +490,8 @@ async def on_failure(request: Request, exc: Exception) -> Response:
         return error_response(request, exc.status, exc.message, exc.headers)
     if isinstance(exc, HTTPException):
         message = {404: f"nothing at {request.url.path!r}", 405: f"{request.method} is not allowed here"}.get(
-            exc.status_code, exc.detail)
+            exc.status_code, exc.detail
+        )
         return error_response(request, exc.status_code, message, exc.headers)
     if isinstance(exc, ClientDisconnect):
         return Response(b"", 400)
@@ -462,7 +520,8 @@ ROUTES = [
 
 
 def create_app(kg: State) -> Starlette:
-    app = Starlette(routes=ROUTES, exception_handlers={Exception: on_failure, HTTPException: on_failure,
-                                                       Failure: on_failure})
+    app = Starlette(
+        routes=ROUTES, exception_handlers={Exception: on_failure, HTTPException: on_failure, Failure: on_failure}
+    )
     app.state.kg = kg
     return app

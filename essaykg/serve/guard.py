@@ -10,6 +10,7 @@
 - The access log writes control characters escaped (``\\x1b``), so a request cannot forge log lines
   or drive a terminal.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -22,8 +23,10 @@ HOST = re.compile(r"^(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-
 COSTLY_PATHS = ("/sparql", "/queries/")
 MAX_TARGET = 48 * 1024  # a longer request target gets 414: POST a long query
 # The app's own pages: scripts and styles from the app only; YASGUI sets inline styles.
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 # The built views carry their own CSP (a <meta> that allows their inline scripts by hash).
 VIEW_CSP = "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
@@ -107,12 +110,24 @@ class Guard:
                 raise Refusal(414, f"the request target is longer than {MAX_TARGET} bytes: POST a long query")
             host = check_host(header_values(headers, b"host"), self.loopback_only)
             if scope["method"] not in {"GET", "HEAD"} or path.startswith(COSTLY_PATHS):
-                check_origin(header_values(headers, b"origin"), header_values(headers, b"sec-fetch-site"), host,
-                             self.allowed_origins)
+                check_origin(
+                    header_values(headers, b"origin"),
+                    header_values(headers, b"sec-fetch-site"),
+                    host,
+                    self.allowed_origins,
+                )
         except Refusal as refusal:
             body = (refusal.message + "\n").encode("utf-8")
-            await send_with_headers({"type": "http.response.start", "status": refusal.status, "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": refusal.status,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body if scope["method"] != "HEAD" else b""})
         else:
             await self.app(scope, receive, send_with_headers)
@@ -121,5 +136,11 @@ class Guard:
             target = scope.get("raw_path", b"").decode("latin-1")
             if scope.get("query_string"):
                 target += "?" + scope["query_string"].decode("latin-1")
-            log.info("%s %s %s %d %.1f ms", client[0], scope["method"], escape_controls(target[:2000]), status[0],
-                     (time.perf_counter() - started) * 1000)
+            log.info(
+                "%s %s %s %d %.1f ms",
+                client[0],
+                scope["method"],
+                escape_controls(target[:2000]),
+                status[0],
+                (time.perf_counter() - started) * 1000,
+            )

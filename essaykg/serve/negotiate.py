@@ -4,6 +4,7 @@ Each offer list runs from least to most preferred (mimeparse breaks ties by posi
 client that accepts anything (``*/*``) gets comes last. No match is None, which the app answers
 with 406.
 """
+
 from __future__ import annotations
 
 import mimeparse
@@ -23,13 +24,20 @@ def _offers(formats: list[str], aliases: dict[str, str]) -> list[tuple[str, str]
 
 
 # A browser gets HTML; text/* a text format; */* the protocol's default (SPARQL JSON, Turtle).
-RESULT_OFFERS = _offers(["table", "tsv", "xml", "csv", "json"], {
-    "text/html": "html", "application/xml": "xml", "text/xml": "xml", "application/json": "json"})
-GRAPH_OFFERS = _offers(["ntriples", "jsonld", "turtle"], {
-    "text/html": "html", "text/plain": "ntriples", "application/json": "jsonld", "application/x-turtle": "turtle"})
+RESULT_OFFERS = _offers(
+    ["table", "tsv", "xml", "csv", "json"],
+    {"text/html": "html", "application/xml": "xml", "text/xml": "xml", "application/json": "json"},
+)
+GRAPH_OFFERS = _offers(
+    ["ntriples", "jsonld", "turtle"],
+    {"text/html": "html", "text/plain": "ntriples", "application/json": "jsonld", "application/x-turtle": "turtle"},
+)
 PAGE_OFFERS = [("text/html", "html")]
 # an entity page: HTML for anyone, its triples for who asks
-ENTITY_OFFERS = _offers(["ntriples", "jsonld", "turtle"], {"text/plain": "ntriples", "application/json": "jsonld"}) + [("text/html", "html")]
+ENTITY_OFFERS = [
+    *_offers(["ntriples", "jsonld", "turtle"], {"text/plain": "ntriples", "application/json": "jsonld"}),
+    ("text/html", "html"),
+]
 
 
 def choose(accept: str | None, offers: list[tuple[str, str]]) -> str | None:
@@ -44,8 +52,15 @@ def choose(accept: str | None, offers: list[tuple[str, str]]) -> str | None:
 
 
 # ``format=`` overrides the Accept header; these short names are accepted too
-FORMAT_ALIASES = {"nt": "ntriples", "n-triples": "ntriples", "ttl": "turtle", "json-ld": "jsonld", "srj": "json",
-                  "srx": "xml", "text": "table"}
+FORMAT_ALIASES = {
+    "nt": "ntriples",
+    "n-triples": "ntriples",
+    "ttl": "turtle",
+    "json-ld": "jsonld",
+    "srj": "json",
+    "srx": "xml",
+    "text": "table",
+}
 
 
 def format_param(params: dict[str, list[str]]) -> str:

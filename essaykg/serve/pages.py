@@ -3,6 +3,7 @@
 Every value from the graph or from a request reaches a page through Jinja's autoescaping; pages
 load scripts and styles from the app only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,21 +16,33 @@ from markupsafe import Markup, escape
 
 from essaykg import kinds, namespaces
 from essaykg.query import sparql
+from essaykg.store import select
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RDF_TYPE = namespaces.PREFIXES["rdf"] + "type"
 LABEL_PREDICATES = [
-    namespaces.PREFIXES["rdfs"] + "label", namespaces.PREFIXES["skos"] + "prefLabel", "http://schema.org/name",
+    namespaces.PREFIXES["rdfs"] + "label",
+    namespaces.PREFIXES["skos"] + "prefLabel",
+    "http://schema.org/name",
     "http://schema.org/headline",
 ]
 DESCRIPTION_PREDICATES = [
-    "http://schema.org/description", namespaces.PREFIXES["skos"] + "definition", namespaces.PREFIXES["rdfs"] + "comment",
-    "http://schema.org/text", namespaces.PREFIXES["oa"] + "exact",
+    "http://schema.org/description",
+    namespaces.PREFIXES["skos"] + "definition",
+    namespaces.PREFIXES["rdfs"] + "comment",
+    "http://schema.org/text",
+    namespaces.PREFIXES["oa"] + "exact",
 ]
 # IRIs under the base whose path starts with one of these get a short page address: /id/samantha
 PAGE_ROOTS = ("id/", "theme/", "essay/", "graph/")
-NAV = [("/", "Home"), ("/queries", "Saved questions"), ("/editor", "Query editor"),
-       ("/entities", "Entities"), ("/graph.html", "Graph view"), ("/ontology", "Ontology")]
+NAV = [
+    ("/", "Home"),
+    ("/queries", "Saved questions"),
+    ("/editor", "Query editor"),
+    ("/entities", "Entities"),
+    ("/graph.html", "Graph view"),
+    ("/ontology", "Ontology"),
+]
 # built pages the home page links, when they are there
 VIEWS = [("graph.html", "the graph view"), ("themes.html", "the themes")]
 
@@ -41,7 +54,7 @@ class BadIRI(ValueError):
 def page_href(iri: str) -> str:
     """The app's address of the page for ``iri``."""
     if iri.startswith(namespaces.BASE):
-        rest = iri[len(namespaces.BASE):]
+        rest = iri[len(namespaces.BASE) :]
         if rest.startswith(PAGE_ROOTS) and "#" not in rest and "?" not in rest:
             return "/" + quote(rest, safe="/-._~")
     return "/resource?" + urlencode({"iri": iri})
@@ -77,7 +90,7 @@ class Labels:
     kinds: dict[str, str]
 
     @classmethod
-    def of(cls, store: ox.Store) -> "Labels":
+    def of(cls, store: ox.Store) -> Labels:
         labels: dict[str, str] = {}
         for pred in reversed(LABEL_PREDICATES):  # the first predicate wins
             for quad in store.quads_for_pattern(None, ox.NamedNode(pred), None, None):
@@ -115,15 +128,27 @@ def term_html(term, labels: Labels | None = None) -> Markup:
 
 def _table_of(result: sparql.Result) -> tuple[list[dict], list[str]]:
     if result.is_graph:
-        return [{"subject": s, "predicate": p, "object": o} for s, p, o in result.triples], \
-            ["subject", "predicate", "object"]
+        return [{"subject": s, "predicate": p, "object": o} for s, p, o in result.triples], [
+            "subject",
+            "predicate",
+            "object",
+        ]
     return result.rows, result.variables
 
 
-_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
-                          trim_blocks=True, lstrip_blocks=True)
-_env.globals.update(nav=NAV, term=term_html, table_of=_table_of,
-                    link=lambda iri, labels: term_html({"type": "uri", "value": iri}, labels))
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.globals.update(
+    nav=NAV,
+    term=term_html,
+    table_of=_table_of,
+    link=lambda iri, labels: term_html({"type": "uri", "value": iri}, labels),
+)
 
 
 def render(template: str, title: str, active: str = "", **values) -> bytes:
@@ -154,8 +179,11 @@ def entities_page(labels: Labels) -> bytes:
     groups: dict[str, list[str]] = {}
     for iri, kind in labels.kinds.items():
         groups.setdefault(kind, []).append(iri)
-    shown = [(label, sorted(groups[kind], key=lambda i: labels.text(i).lower()))
-             for kind, label, _ in kinds.KINDS if groups.get(kind)]
+    shown = [
+        (label, sorted(groups[kind], key=lambda i: labels.text(i).lower()))
+        for kind, label, _ in kinds.KINDS
+        if groups.get(kind)
+    ]
     return render("entities.html.j2", "Entities", "/entities", groups=shown, labels=labels)
 
 
@@ -187,32 +215,57 @@ def entity_graph(store: ox.Store, iri: str) -> list[ox.Triple]:
 def entity_page(store: ox.Store, iri: str, labels: Labels) -> bytes | None:
     out, inc = entity_triples(store, iri)
     node = ox.NamedNode(iri)
-    contents = sorted(store.quads_for_pattern(None, None, None, node), key=str) \
-        if node in set(store.named_graphs()) else []
+    contents = (
+        sorted(store.quads_for_pattern(None, None, None, node), key=str) if node in set(store.named_graphs()) else []
+    )
     if not out and not inc and not contents:
         return None
-    description = next((q.object.value for p in DESCRIPTION_PREDICATES for q in out
-                        if q.predicate.value == p and isinstance(q.object, ox.Literal)), "")
+    description = next(
+        (
+            q.object.value
+            for p in DESCRIPTION_PREDICATES
+            for q in out
+            if q.predicate.value == p and isinstance(q.object, ox.Literal)
+        ),
+        "",
+    )
     kind = labels.kinds.get(iri)
     evidence = []
     # the IRI goes in as a bound term (substitutions), never pasted into the query text
-    for row in store.query(EVIDENCE_QUERY, use_default_graph_as_union=True, prefixes=namespaces.PREFIXES,
-                           substitutions={ox.Variable("iri"): node}):
+    for row in select(
+        store,
+        EVIDENCE_QUERY,
+        use_default_graph_as_union=True,
+        prefixes=namespaces.PREFIXES,
+        substitutions={ox.Variable("iri"): node},
+    ):
         where = f"¶ {row['number'].value}" if row["number"] else ""
         if row["start"]:
             where += f", characters {row['start'].value}–{row['end'].value}"
-        evidence.append({"exact": row["exact"].value, "where": where, "via": None if row["item"] == node else row["item"]})
-    named = lambda quads, *parts: [tuple(getattr(q, p) for p in parts) for q in quads  # noqa: E731
-                                   if not isinstance(q.graph_name, ox.DefaultGraph)]
+        evidence.append(
+            {"exact": row["exact"].value, "where": where, "via": None if row["item"] == node else row["item"]}
+        )
+    named = lambda quads, *parts: [
+        tuple(getattr(q, p) for p in parts) for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)
+    ]
     sections = [
         ("About it", ["property", "value", "graph"], named(out, "predicate", "object", "graph_name")),
         ("Pointing to it", ["subject", "property", "graph"], named(inc, "subject", "predicate", "graph_name")),
         ("Inside this graph", ["subject", "property", "value"], named(contents, "subject", "predicate", "object")),
     ]
-    return render("entity.html.j2", labels.text(iri), "/entities", iri=iri, labels=labels,
-                  kind=kinds.KIND_LABELS.get(kind, kind) if kind else None,
-                  types=[q.object for q in out if q.predicate.value == RDF_TYPE], description=description,
-                  href=page_href(iri), evidence=evidence, sections=sections)
+    return render(
+        "entity.html.j2",
+        labels.text(iri),
+        "/entities",
+        iri=iri,
+        labels=labels,
+        kind=kinds.KIND_LABELS.get(kind, kind) if kind else None,
+        types=[q.object for q in out if q.predicate.value == RDF_TYPE],
+        description=description,
+        href=page_href(iri),
+        evidence=evidence,
+        sections=sections,
+    )
 
 
 def editor_page(saved: list[sparql.SavedQuery], yasgui: bool) -> bytes:

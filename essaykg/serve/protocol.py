@@ -13,6 +13,7 @@ What uvicorn leaves open is bounded here:
 - the time a client may leave an answer unread (``write_timeout``: then the connection is aborted
   and its buffered answer freed), so clients that never read cannot hold memory and slots.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,10 @@ WRITE_TIMEOUT = 30.0  # seconds an answer may wait for the client to read it
 
 def _response(status: str, message: str) -> bytes:
     body = (message + "\n").encode("ascii")
-    return (f"HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {len(body)}\r\n"
-            "connection: close\r\n\r\n").encode("ascii") + body
+    return (
+        f"HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    ).encode("ascii") + body
 
 
 class BoundedHttpTools(HttpToolsProtocol):
@@ -64,15 +67,19 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def _arm_timer(self) -> None:
         if self._timer is None:
-            self._timer = self.loop.call_later(self.header_timeout, self._refuse, "408 Request Timeout",
-                                               f"the request's headers took longer than {self.header_timeout:g} s")
+            self._timer = self.loop.call_later(
+                self.header_timeout,
+                self._refuse,
+                "408 Request Timeout",
+                f"the request's headers took longer than {self.header_timeout:g} s",
+            )
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in {socket.AF_INET, socket.AF_INET6}:
@@ -104,8 +111,9 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def _abort_unread(self) -> None:
         self._write_timer = None
-        self.logger.warning("aborted a connection from %s: its answer went unread for %g s", self.client,
-                            self.write_timeout)
+        self.logger.warning(
+            "aborted a connection from %s: its answer went unread for %g s", self.client, self.write_timeout
+        )
         self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
@@ -122,9 +130,11 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._header_bytes += size
         self._header_count += header
         if self._header_bytes > self.max_header_bytes or self._header_count > self.max_headers:
-            self._refuse("431 Request Header Fields Too Large",
-                         f"the request line and headers may take {self.max_header_bytes} bytes and "
-                         f"{self.max_headers} headers at most")
+            self._refuse(
+                "431 Request Header Fields Too Large",
+                f"the request line and headers may take {self.max_header_bytes} bytes and "
+                f"{self.max_headers} headers at most",
+            )
             raise ValueError("headers too large")  # stops llhttp; the refusal is already sent
 
     def on_url(self, url: bytes) -> None:

@@ -11,11 +11,13 @@ contrastsWith contradictory (``><``, written once per pair: the build states bot
 The output is byte-stable: everything is sorted. ``npx argdown map output/argument.argdown`` draws it
 (tests/view/test_argdown.py renders it with the pinned @argdown/cli and compares its JSON with the graph).
 """
+
 from __future__ import annotations
 
 import pyoxigraph as ox
 
 from essaykg import namespaces
+from essaykg.store import select
 
 EKG = namespaces.EKG
 ARROWS = {"support": "+>", "attack": "->", "undercut": "_>", "contradictory": "><"}
@@ -66,23 +68,28 @@ class ArgdownError(Exception):
 def link_kinds(ontology: list[ox.Quad]) -> dict[str, tuple[str, bool]]:
     """Argument-link property IRI -> (Argdown relation, symmetric?), from the ontology's own table."""
     triples = [(q.subject, q.predicate, q.object) for q in ontology]
-    sub_of: dict[ox.NamedNode, set] = {}
+    sub_of: dict[ox.NamedNode | ox.BlankNode, set] = {}
     for s, p, o in triples:
-        if p == _SUBPROPERTY:
+        if p == _SUBPROPERTY and not isinstance(s, ox.Triple):  # never one: no triple term is a subject
             sub_of.setdefault(s, set()).add(o)
     top = ox.NamedNode(EKG + "argumentLink")
 
     def is_link(prop, seen=()) -> bool:
-        return any(parent == top or (parent not in seen and is_link(parent, seen + (prop,)))
-                   for parent in sub_of.get(prop, ()))
+        return any(
+            parent == top or (parent not in seen and is_link(parent, (*seen, prop))) for parent in sub_of.get(prop, ())
+        )
 
-    relation = {s: o.value for s, p, o in triples if p == ox.NamedNode(EKG + "argdownRelation")}
+    relation = {
+        s: o.value for s, p, o in triples if p == ox.NamedNode(EKG + "argdownRelation") and not isinstance(o, ox.Triple)
+    }
     symmetric = {s for s, p, o in triples if p == _RDF_TYPE and o == _SYMMETRIC}
     kinds = {}
     for prop in sorted({s for s in sub_of if is_link(s)}, key=str):
         if relation.get(prop) not in ARROWS:
-            raise ArgdownError(f"{namespaces.shorten(prop.value)} is an argument link with no ekg:argdownRelation "
-                               f"({', '.join(ARROWS)})")
+            raise ArgdownError(
+                f"{namespaces.shorten(prop.value)} is an argument link with no ekg:argdownRelation "
+                f"({', '.join(ARROWS)})"
+            )
         kinds[prop.value] = (relation[prop], prop in symmetric)
     return kinds
 
@@ -98,6 +105,8 @@ def links(store: ox.Store, kinds: dict[str, tuple[str, bool]]) -> list[tuple[str
             a, b = quad.subject, quad.object
             if a not in claims or b not in claims:
                 continue
+            # both are claims, so named or blank nodes
+            assert isinstance(a, ox.NamedNode | ox.BlankNode) and isinstance(b, ox.NamedNode | ox.BlankNode)
             if symmetric and b.value < a.value:
                 a, b = b, a
             found.add((a.value, prop, b.value))
@@ -106,8 +115,9 @@ def links(store: ox.Store, kinds: dict[str, tuple[str, bool]]) -> list[tuple[str
 
 def _text(value: str) -> str:
     """A label as Argdown statement text: characters that Argdown reads as syntax are replaced."""
-    table = str.maketrans({"[": "(", "]": ")", "<": "‹", ">": "›", "{": "(", "}": ")", "#": "No.",
-                           "*": "·", "_": " ", "\n": " "})
+    table = str.maketrans(
+        {"[": "(", "]": ")", "<": "‹", ">": "›", "{": "(", "}": ")", "#": "No.", "*": "·", "_": " ", "\n": " "}
+    )
     return " ".join(value.translate(table).split())
 
 
@@ -125,12 +135,15 @@ def read_claims(store: ox.Store) -> dict[str, dict]:
     """Claim IRI -> {"position", "label", "stance"} (the stance's local name, or None), for every
     schema:Claim with a position and a label; a claim with two labels or stances keeps the first found."""
     claims: dict[str, dict] = {}
-    for row in store.query(_CLAIMS, use_default_graph_as_union=True):
+    for row in select(store, _CLAIMS, use_default_graph_as_union=True):
         iri = row["claim"].value
         if iri in claims:
             continue
-        claims[iri] = {"position": int(row["position"].value), "label": row["label"].value,
-                       "stance": row["stance"].value.rsplit("#", 1)[-1] if row["stance"] else None}
+        claims[iri] = {
+            "position": int(row["position"].value),
+            "label": row["label"].value,
+            "stance": row["stance"].value.rsplit("#", 1)[-1] if row["stance"] else None,
+        }
     return claims
 
 
@@ -138,11 +151,17 @@ def read_evidence(store: ox.Store) -> dict[str, list[dict]]:
     """Claim IRI -> its evidence anchors, each {"anchor", "exact", "start", "end", "paragraph"}
     (paragraph: the position of the paragraph it is part of; end and paragraph may be None), sorted by offset."""
     evidence: dict[str, list[dict]] = {}
-    for row in store.query(_EVIDENCE, use_default_graph_as_union=True):
+    for row in select(store, _EVIDENCE, use_default_graph_as_union=True):
         paragraph = int(row["paragraph"].value) if row["paragraph"] is not None else None
-        evidence.setdefault(row["claim"].value, []).append({
-            "anchor": row["anchor"].value, "exact": row["exact"].value, "start": int(row["start"].value),
-            "end": int(row["end"].value) if row["end"] is not None else None, "paragraph": paragraph})
+        evidence.setdefault(row["claim"].value, []).append(
+            {
+                "anchor": row["anchor"].value,
+                "exact": row["exact"].value,
+                "start": int(row["start"].value),
+                "end": int(row["end"].value) if row["end"] is not None else None,
+                "paragraph": paragraph,
+            }
+        )
     for quotes in evidence.values():
         quotes.sort(key=lambda q: (q["start"], q["end"] or 0, q["anchor"], q["exact"], q["paragraph"] or 0))
     return evidence
@@ -151,7 +170,7 @@ def read_evidence(store: ox.Store) -> dict[str, list[dict]]:
 def read_roles(store: ox.Store) -> dict[str, list[str]]:
     """Claim IRI -> the roles the essay gives it: "thesis", "conclusion" (ekg:thesis, ekg:conclusion)."""
     roles: dict[str, list[str]] = {}
-    for row in store.query(_ENDS, use_default_graph_as_union=True):
+    for row in select(store, _ENDS, use_default_graph_as_union=True):
         roles.setdefault(row["claim"].value, []).append(row["role"].value.rsplit("#", 1)[-1])
     return {iri: sorted(set(names)) for iri, names in roles.items()}
 
@@ -164,11 +183,12 @@ def title(iri: str) -> str:
 def argdown(store: ox.Store, ontology: list[ox.Quad]) -> bytes:
     """The whole argument as an Argdown document (UTF-8 bytes), titled with the essay's label."""
     kinds = link_kinds(ontology)
-    essay = [row["label"].value for row in store.query(_ESSAY, use_default_graph_as_union=True)]
+    essay = [row["label"].value for row in select(store, _ESSAY, use_default_graph_as_union=True)]
     title_text = "The argument of “" + essay[0] + "”" if essay else "The essay's argument"
     claims = read_claims(store)
-    evidence = {iri: [(q["start"], q["exact"], q["paragraph"]) for q in quotes]
-                for iri, quotes in read_evidence(store).items()}
+    evidence = {
+        iri: [(q["start"], q["exact"], q["paragraph"]) for q in quotes] for iri, quotes in read_evidence(store).items()
+    }
     roles = read_roles(store)
     outgoing: dict[str, list[tuple[str, str]]] = {}
     for a, prop, b in links(store, kinds):
@@ -191,12 +211,14 @@ def argdown(store: ox.Store, ontology: list[ox.Quad]) -> bytes:
         quotes = sorted(set(evidence.get(iri, [])))
         tags = [f"#{claim['stance']}"] if claim["stance"] else []
         tags += [f"#{role}" for role in sorted(roles.get(iri, []))]
-        data = ", ".join([
-            f"iri: {_yaml(iri)}",
-            f"position: {claim['position']}",
-            f"paragraphs: {_yaml(sorted({p for _s, _e, p in quotes if p is not None}))}",
-            f"evidence: {_yaml([exact for _start, exact, _p in quotes])}",
-        ])
+        data = ", ".join(
+            [
+                f"iri: {_yaml(iri)}",
+                f"position: {claim['position']}",
+                f"paragraphs: {_yaml(sorted({p for _s, _e, p in quotes if p is not None}))}",
+                f"evidence: {_yaml([exact for _start, exact, _p in quotes])}",
+            ]
+        )
         lines.append(" ".join([f"[{title(iri)}]: {_text(claim['label'])}", *tags, f"{{{data}}}"]))
         for prop, target in outgoing.get(iri, []):
             lines.append(f"  {ARROWS[kinds[prop][0]]} [{title(target)}]")

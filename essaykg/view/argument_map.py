@@ -17,14 +17,18 @@ The page is made like the graph view (essaykg/view/graph_page.py): a Jinja templ
 vis-network inlined from pyvis's package files, the data as JSON in ``<script type="application/json">``
 and a Content-Security-Policy that allows the page's two scripts by hash.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import pyoxigraph as ox
 
 from essaykg import config, namespaces
 from essaykg.namespaces import DCTERMS, SCHEMA
+from essaykg.store import select
 from essaykg.view import argdown
 from essaykg.view import graph_page as graph_view
 
@@ -36,7 +40,7 @@ X_STEP = 215
 Y_STEP = 150
 
 # Argdown relation -> (colour, vis dashes, arrows, legend)
-LINE_STYLE: dict[str, tuple[str, object, str, str]] = {
+LINE_STYLE: dict[str, tuple[str, Literal[False] | list[int], str, str]] = {
     "support": ("#2e8b3e", False, "to", "supports (solid green): the lower claim is a reason for the upper"),
     "attack": ("#d62728", [9, 6], "to", "attacks (red dashes): the lower claim argues against the upper"),
     "undercut": ("#e07b00", [2, 5], "to", "qualifies (orange dots): true, but not the whole story"),
@@ -72,8 +76,9 @@ _ABOUT = SCHEMA + "about"
 _LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
-def layers(claims: list[str], links: list[tuple[str, str, str]], kinds: dict[str, tuple[str, bool]],
-           top: list[str] = ()) -> dict[str, int]:
+def layers(
+    claims: list[str], links: list[tuple[str, str, str]], kinds: dict[str, tuple[str, bool]], top: Sequence[str] = ()
+) -> dict[str, int]:
     """Claim -> layer (0 on top): one more than the deepest claim it bears on, so that every directed
     link (from, property, to) puts ``from`` below ``to``. Claims on a cycle share a layer (the
     condensation's); symmetric links order nothing. The claims in ``top`` (the thesis and the
@@ -85,7 +90,13 @@ def layers(claims: list[str], links: list[tuple[str, str, str]], kinds: dict[str
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(claims))
     for lower, prop, upper in links:
-        if not kinds[prop][1] and lower in graph and upper in graph and lower != upper and (lower not in top or upper in top):
+        if (
+            not kinds[prop][1]
+            and lower in graph
+            and upper in graph
+            and lower != upper
+            and (lower not in top or upper in top)
+        ):
             graph.add_edge(upper, lower)
     condensed = nx.condensation(graph)
     depth: dict[int, int] = {}
@@ -95,8 +106,9 @@ def layers(claims: list[str], links: list[tuple[str, str, str]], kinds: dict[str
     return {claim: depth[mapping[claim]] for claim in sorted(claims)}
 
 
-def positions(layer_of: dict[str, int], links: list[tuple[str, str, str]], order: dict[str, tuple],
-              top: list[str] = ()) -> dict:
+def positions(
+    layer_of: dict[str, int], links: list[tuple[str, str, str]], order: dict[str, tuple], top: Sequence[str] = ()
+) -> dict:
     """Claim -> (x, y): layers Y_STEP apart, every claim on one grid of columns X_STEP apart (a row of
     an even number of claims sits half a column right of centre), so that one vertical line can
     pass between the boxes of every row: the page's first view puts its edges there. Within a layer
@@ -112,6 +124,7 @@ def positions(layer_of: dict[str, int], links: list[tuple[str, str, str]], order
         by_layer.setdefault(layer, []).append(claim)
     placed: dict[str, tuple[int, int]] = {}
     for layer in sorted(by_layer):
+
         def key(claim: str):
             xs = [placed[u][0] for u in sorted(above.get(claim, ())) if u in placed]
             return (sum(xs) / len(xs) if xs else 0.0, order[claim])
@@ -133,13 +146,16 @@ def short_label(text: str, limit: int = LABEL_CHARS) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[:limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
     return cut + "…"
 
 
 def _labels(quads: list[ox.Quad]) -> dict[str, str]:
-    return {q.subject.value: q.object.value for q in sorted(quads, key=str, reverse=True)
-            if q.predicate == _LABEL and isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)}
+    return {
+        q.subject.value: q.object.value
+        for q in sorted(quads, key=str, reverse=True)
+        if q.predicate == _LABEL and isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal)
+    }
 
 
 def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
@@ -151,7 +167,7 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
     roles = argdown.read_roles(store)
     found = [link for link in argdown.links(store, kinds) if link[0] in claims and link[2] in claims]
     details: dict[str, dict[str, dict[str, str]]] = {}
-    for row in store.query(_DETAILS, use_default_graph_as_union=True):
+    for row in select(store, _DETAILS, use_default_graph_as_union=True):
         value = row["value"].value
         label = row["label"].value if row["label"] is not None else namespaces.local_name(value)
         bucket = details.setdefault(row["claim"].value, {}).setdefault(row["property"].value, {})
@@ -169,20 +185,32 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
         x, y = xy[iri]
         # THESIS / CONCLUSION above the label, unless the label already starts with its role
         mark = " · ".join(r.upper() for r in role if not claim["label"].lower().startswith(r))
-        node = {"id": iri, "label": (mark + "\n" if mark else "") + short_label(claim["label"]),
-                "x": x, "y": y, "layer": layer_of[iri], "group": "end" if role else (
-                    "reported" if claim["stance"] == "reported" else "claim"),
-                "title": claim["label"]}
+        node = {
+            "id": iri,
+            "label": (mark + "\n" if mark else "") + short_label(claim["label"]),
+            "x": x,
+            "y": y,
+            "layer": layer_of[iri],
+            "group": "end" if role else ("reported" if claim["stance"] == "reported" else "claim"),
+            "title": claim["label"],
+        }
         nodes.append(node)
         about = details.get(iri, {})
         info[iri] = {
-            "label": claim["label"], "position": claim["position"], "roles": role, "layer": layer_of[iri],
+            "label": claim["label"],
+            "position": claim["position"],
+            "roles": role,
+            "layer": layer_of[iri],
             "stance": names.get(namespaces.EKG + claim["stance"], claim["stance"]) if claim["stance"] else None,
             "description": min(about.get(_DESCRIPTION, {}), default=None),
-            "themes": [{"id": t, "label": lab} for t, lab in sorted(about.get(_SUBJECT, {}).items(),
-                                                                    key=lambda kv: (kv[1].lower(), kv[0]))],
-            "about": [{"id": t, "label": lab} for t, lab in sorted(about.get(_ABOUT, {}).items(),
-                                                                   key=lambda kv: (kv[1].lower(), kv[0]))],
+            "themes": [
+                {"id": t, "label": lab}
+                for t, lab in sorted(about.get(_SUBJECT, {}).items(), key=lambda kv: (kv[1].lower(), kv[0]))
+            ],
+            "about": [
+                {"id": t, "label": lab}
+                for t, lab in sorted(about.get(_ABOUT, {}).items(), key=lambda kv: (kv[1].lower(), kv[0]))
+            ],
             "evidence": [dict(q, readerId=namespaces.local_name(q["anchor"])) for q in evidence.get(iri, [])],
         }
     edges = []
@@ -191,10 +219,20 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
         relation, symmetric = kinds[prop]
         colour, dashes, arrows, _legend = LINE_STYLE[relation]
         name = names.get(prop, namespaces.local_name(prop))
-        edge = {"id": f"e{number}", "from": a, "to": b, "relation": relation, "property": prop, "name": name,
-                "symmetric": symmetric, "color": {"color": colour, "highlight": colour, "hover": colour},
-                "dashes": dashes, "arrows": arrows, "width": 2.2 if relation == "support" else 2.0,
-                "title": f"{claims[a]['label']}\n{name}\n{claims[b]['label']}"}
+        edge = {
+            "id": f"e{number}",
+            "from": a,
+            "to": b,
+            "relation": relation,
+            "property": prop,
+            "name": name,
+            "symmetric": symmetric,
+            "color": {"color": colour, "highlight": colour, "hover": colour},
+            "dashes": dashes,
+            "arrows": arrows,
+            "width": 2.2 if relation == "support" else 2.0,
+            "title": f"{claims[a]['label']}\n{name}\n{claims[b]['label']}",
+        }
         # the links that break the rule "the lower claim bears on the upper" bow, so that they stand out:
         # one within a layer (a cycle condensed into one row) and one out of the thesis or the
         # conclusion (kept on top) down to a claim below
@@ -211,15 +249,24 @@ def page_data(store: ox.Store, ontology: list[ox.Quad]) -> dict:
     relations = []
     for prop, (relation, _symmetric) in sorted(kinds.items(), key=lambda kv: (list(LINE_STYLE).index(kv[1][0]), kv[0])):
         relations.append({"property": prop, "name": names.get(prop, namespaces.local_name(prop)), "relation": relation})
-    legend = [{"relation": r, "colour": s[0], "dashes": " ".join(map(str, s[1])) if s[1] else "",
-               "text": s[3], "properties": ", ".join(x["name"] for x in relations if x["relation"] == r)}
-              for r, s in LINE_STYLE.items()]
+    legend = [
+        {
+            "relation": r,
+            "colour": s[0],
+            "dashes": " ".join(map(str, s[1])) if s[1] else "",
+            "text": s[3],
+            "properties": ", ".join(x["name"] for x in relations if x["relation"] == r),
+        }
+        for r, s in LINE_STYLE.items()
+    ]
     return {
         "rule": rule_sentence(exceptions),
-        "prefixes": {p: ns for p, ns in sorted(namespaces.PREFIXES.items())
-                     if any(iri.startswith(ns) for iri in claims)},
-        "title": next((row["title"].value for row in store.query(_TITLE, use_default_graph_as_union=True)),
-                      "the essay"),
+        "prefixes": {
+            p: ns for p, ns in sorted(namespaces.PREFIXES.items()) if any(iri.startswith(ns) for iri in claims)
+        },
+        "title": next(
+            (row["title"].value for row in select(store, _TITLE, use_default_graph_as_union=True)), "the essay"
+        ),
         "nodes": nodes,
         "edges": edges,
         "info": info,
@@ -236,12 +283,16 @@ def rule_sentence(exceptions: dict[str, int]) -> str:
     parts = []
     if exceptions.get("down"):
         n = exceptions["down"]
-        parts.append(f"{n} link{'s' if n > 1 else ''} out of the thesis or the conclusion, which stay on top, "
-                     f"point{'' if n > 1 else 's'} down")
+        parts.append(
+            f"{n} link{'s' if n > 1 else ''} out of the thesis or the conclusion, which stay on top, "
+            f"point{'' if n > 1 else 's'} down"
+        )
     if exceptions.get("row"):
         n = exceptions["row"]
-        parts.append(f"{n} link{'s' if n > 1 else ''} between claims that bear on each other, set on one row, "
-                     f"run{'' if n > 1 else 's'} sideways")
+        parts.append(
+            f"{n} link{'s' if n > 1 else ''} between claims that bear on each other, set on one row, "
+            f"run{'' if n > 1 else 's'} sideways"
+        )
     if not parts:
         return rule + "."
     return rule + ". Except (drawn curved): " + "; ".join(parts) + "."
@@ -252,35 +303,66 @@ def _options() -> dict:
         "autoResize": True,
         "physics": {"enabled": False},
         "layout": {"improvedLayout": False, "randomSeed": 1},
-        "interaction": {"hover": True, "tooltipDelay": 400, "keyboard": False, "multiselect": False,
-                        "dragNodes": False},
+        "interaction": {
+            "hover": True,
+            "tooltipDelay": 400,
+            "keyboard": False,
+            "multiselect": False,
+            "dragNodes": False,
+        },
         "groups": {
-            "claim": {"color": {"background": "#eef4fb", "border": "#4e79a7",
-                                "highlight": {"background": "#d7e6f7", "border": "#111111"},
-                                "hover": {"background": "#e3eef9", "border": "#1d232b"}}},
-            "reported": {"color": {"background": "#f1f1f1", "border": "#8c8c8c",
-                                   "highlight": {"background": "#e2e2e2", "border": "#111111"},
-                                   "hover": {"background": "#ebebeb", "border": "#1d232b"}},
-                         "shapeProperties": {"borderDashes": [5, 4]}},
-            "end": {"color": {"background": "#fde9a9", "border": "#a8861a",
-                              "highlight": {"background": "#fbd96a", "border": "#111111"},
-                              "hover": {"background": "#fce39a", "border": "#1d232b"}},
-                    "borderWidth": 3},
+            "claim": {
+                "color": {
+                    "background": "#eef4fb",
+                    "border": "#4e79a7",
+                    "highlight": {"background": "#d7e6f7", "border": "#111111"},
+                    "hover": {"background": "#e3eef9", "border": "#1d232b"},
+                }
+            },
+            "reported": {
+                "color": {
+                    "background": "#f1f1f1",
+                    "border": "#8c8c8c",
+                    "highlight": {"background": "#e2e2e2", "border": "#111111"},
+                    "hover": {"background": "#ebebeb", "border": "#1d232b"},
+                },
+                "shapeProperties": {"borderDashes": [5, 4]},
+            },
+            "end": {
+                "color": {
+                    "background": "#fde9a9",
+                    "border": "#a8861a",
+                    "highlight": {"background": "#fbd96a", "border": "#111111"},
+                    "hover": {"background": "#fce39a", "border": "#1d232b"},
+                },
+                "borderWidth": 3,
+            },
         },
         "nodes": {
-            "shape": "box", "borderWidth": 1.5, "margin": 8,
+            "shape": "box",
+            "borderWidth": 1.5,
+            "margin": 8,
             "widthConstraint": {"minimum": BOX_WIDTH - 30, "maximum": BOX_WIDTH},
-            "font": {"face": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": FONT_SIZE,
-                     "color": "#1d232b"},
+            "font": {
+                "face": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+                "size": FONT_SIZE,
+                "color": "#1d232b",
+            },
         },
-        "edges": {"smooth": False, "arrows": {"to": {"scaleFactor": 0.7}, "from": {"scaleFactor": 0.7}},
-                  "selectionWidth": 1.5, "hoverWidth": 0.5},
+        "edges": {
+            "smooth": False,
+            "arrows": {"to": {"scaleFactor": 0.7}, "from": {"scaleFactor": 0.7}},
+            "selectionWidth": 1.5,
+            "hoverWidth": 0.5,
+        },
     }
 
 
 def render_page(store: ox.Store, ontology: list[ox.Quad]) -> bytes:
     """The page's bytes, from the data and the ontology's quads (which name the link kinds)."""
-    return graph_view._render(page_data(store, ontology), graph_view.environment(), graph_view.vis_script(), page="argument")
+    return graph_view._render(
+        page_data(store, ontology), graph_view.environment(), graph_view.vis_script(), page="argument"
+    )
 
 
 def render(store: ox.Store, ontology_file: Path = config.ONTOLOGY_DIR / "ontology.ttl") -> bytes:

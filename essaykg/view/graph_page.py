@@ -18,12 +18,14 @@ and numbers are rounded.
 
 pyvis, networkx and jinja2 are imported inside the functions that use them.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -49,8 +51,15 @@ DESCRIPTION_PROPS = (SCHEMA + "description", SKOS + "definition", DCTERMS + "des
 LINK_PROPS = (SCHEMA + "url", SCHEMA + "sameAs", OWL + "sameAs", RDFS + "seeAlso")
 ALT_LABEL_PROPS = (SKOS + "altLabel", SCHEMA + "alternateName")
 QUOTATION_TEXT = SCHEMA + "text"
-ARGUMENT_PROPS = {EKG + "supports", EKG + "attacks", EKG + "answers", EKG + "contrastsWith", EKG + "qualifies",
-                  EKG + "concedes", EKG + "argumentLink"}
+ARGUMENT_PROPS = {
+    EKG + "supports",
+    EKG + "attacks",
+    EKG + "answers",
+    EKG + "contrastsWith",
+    EKG + "qualifies",
+    EKG + "concedes",
+    EKG + "argumentLink",
+}
 SYMMETRIC_PROPS = {EKG + "contrastsWith", EKG + "divorcing", SKOS + "related", SCHEMA + "spouse"}
 ATTRIBUTION_PROPS = {SCHEMA + "creator", SCHEMA + "spokenByCharacter", DCTERMS + "source"}
 
@@ -179,8 +188,9 @@ def build_model(store: ox.Store) -> Model:
     for iri, kind in kinds.items():
         r = res(iri)
         label = r.literal(*LABEL_PROPS)
-        if label is None and kind == "quotation" and r.literal(QUOTATION_TEXT):
-            label = "“" + _shorten(r.literal(QUOTATION_TEXT), 48) + "”"
+        quoted = r.literal(QUOTATION_TEXT)
+        if label is None and kind == "quotation" and quoted:
+            label = "“" + _shorten(quoted, 48) + "”"
         labels[iri] = " ".join((label or local_name(iri)).split())
 
     def label_of(iri: str) -> str:
@@ -206,7 +216,7 @@ def build_model(store: ox.Store) -> Model:
         edge = edges.setdefault(key, {"from": key[0], "to": key[2], "pred": p, "graphs": set(), "claims": set()})
         edge["graphs"].update(graphs)
         edge["claims"].update(assertion_graphs[g] for g in graphs if g in assertion_graphs)
-    edge_list = []
+    edge_list: list[dict[str, Any]] = []
     for (s, p, o), edge in sorted(edges.items()):
         stated_outside = any(g not in assertion_graphs for g in edge["graphs"])
         if p in ARGUMENT_PROPS:
@@ -223,10 +233,16 @@ def build_model(store: ox.Store) -> Model:
             category = "attribution"
         else:
             category = "fact"
-        edge_list.append({
-            "from": s, "to": o, "pred": p, "category": category,
-            "graphs": sorted(edge["graphs"]), "claims": sorted(edge["claims"]),
-        })
+        edge_list.append(
+            {
+                "from": s,
+                "to": o,
+                "pred": p,
+                "category": category,
+                "graphs": sorted(edge["graphs"]),
+                "claims": sorted(edge["claims"]),
+            }
+        )
 
     # the side panel's facts
     info: dict[str, dict] = {}
@@ -251,8 +267,13 @@ def build_model(store: ox.Store) -> Model:
                 links.append({"label": predicate_name(pred), "href": _safe_href(value), "text": value})
         entry["links"] = links
         # details: the literals not shown elsewhere in the panel
-        shown = {*DESCRIPTION_PROPS, *LINK_PROPS, *ALT_LABEL_PROPS, QUOTATION_TEXT,
-                 next((p for p in LABEL_PROPS if r.literals.get(p)), None)}
+        shown = {
+            *DESCRIPTION_PROPS,
+            *LINK_PROPS,
+            *ALT_LABEL_PROPS,
+            QUOTATION_TEXT,
+            next((p for p in LABEL_PROPS if r.literals.get(p)), None),
+        }
         for pred in sorted(r.literals):
             if pred in shown:
                 continue
@@ -278,8 +299,14 @@ def build_model(store: ox.Store) -> Model:
     # themes: hierarchy, claims per theme, and the nodes each theme filter shows
     themes = sorted(i for i, k in kinds.items() if k == "theme")
     broader = {t: [b for b in res(t).objects(SKOS + "broader") if b in kinds and kinds[b] == "theme"] for t in themes}
-    related = sorted({tuple(sorted((t, o))) for t in themes for o in res(t).objects(SKOS + "related")
-                      if o in kinds and kinds[o] == "theme" and o != t})
+    related = sorted(
+        {
+            (min(t, o), max(t, o))
+            for t in themes
+            for o in res(t).objects(SKOS + "related")
+            if o in kinds and kinds[o] == "theme" and o != t
+        }
+    )
     narrower: dict[str, set[str]] = {t: set() for t in themes}
     for t, parents in broader.items():
         for b in parents:
@@ -294,6 +321,7 @@ def build_model(store: ox.Store) -> Model:
     for e in edge_list:
         adjacency[e["from"]].add(e["to"])
         adjacency[e["to"]].add(e["from"])
+
     def claim_order(claim: str) -> tuple:
         """Claims in the argument's order (schema:position), then by label."""
         position = res(claim).literal(SCHEMA + "position")
@@ -340,8 +368,18 @@ def _descendants(theme: str, narrower: dict[str, set[str]]) -> set[str]:
 def _evidence(res, anchor: str, label_of) -> dict:
     """One evidence anchor: the quote with its context, offsets, paragraph and source."""
     a = res(anchor)
-    item: dict = {"anchor": anchor, "exact": "", "prefix": "", "suffix": "", "start": None, "end": None,
-                  "paragraph": None, "source": None, "sourceLabel": "", "sourceUrl": None}
+    item: dict = {
+        "anchor": anchor,
+        "exact": "",
+        "prefix": "",
+        "suffix": "",
+        "start": None,
+        "end": None,
+        "paragraph": None,
+        "source": None,
+        "sourceLabel": "",
+        "sourceUrl": None,
+    }
     for selector in a.objects(OA + "hasSelector"):
         s = res(selector)
         if s.literal(OA + "exact") is not None:
@@ -366,12 +404,14 @@ def _evidence(res, anchor: str, label_of) -> dict:
 
 def _essay_title(resources: dict[str, Resource]) -> str:
     essays = sorted(
-        iri for iri, r in resources.items()
+        iri
+        for iri, r in resources.items()
         if r.types() & {SCHEMA + "OpinionNewsArticle", SCHEMA + "Article", SCHEMA + "NewsArticle"}
         and r.literal(SCHEMA + "headline", *LABEL_PROPS)
     )
     preferred = namespaces.ESSAY_IRI if namespaces.ESSAY_IRI in essays else (essays[0] if essays else None)
-    return resources[preferred].literal(SCHEMA + "headline", *LABEL_PROPS) if preferred else "the essay"
+    title = resources[preferred].literal(SCHEMA + "headline", *LABEL_PROPS) if preferred else None
+    return title or "the essay"  # every one of essays has a headline
 
 
 # ---------------------------------------------------------------------------- pyvis network
@@ -379,9 +419,12 @@ def _essay_title(resources: dict[str, Resource]) -> str:
 
 def _colour(kind: str) -> dict:
     _shape, fill, border = STYLE[kind]
-    return {"background": fill, "border": border,
-            "highlight": {"background": fill, "border": "#111111"},
-            "hover": {"background": fill, "border": "#111111"}}
+    return {
+        "background": fill,
+        "border": border,
+        "highlight": {"background": fill, "border": "#111111"},
+        "hover": {"background": fill, "border": "#111111"},
+    }
 
 
 def theme_count_text(counts: dict[str, int]) -> str:
@@ -431,15 +474,20 @@ def _network(model: Model, node_ids: list[str], positions, values, labels, edges
         if edge_labels:
             options["label"] = options["name"]
         if index:  # a second relation between the same two nodes curves away from the first
-            options["smooth"] = {"enabled": True, "type": "curvedCW" if index % 2 else "curvedCCW",
-                                 "roundness": round(0.18 * ((index + 1) // 2), 2)}
+            options["smooth"] = {
+                "enabled": True,
+                "type": "curvedCW" if index % 2 else "curvedCCW",
+                "roundness": round(0.18 * ((index + 1) // 2), 2),
+            }
         net.add_edge(edge["from"], edge["to"], **options)
     return net
 
 
 def _edge_title(model: Model, edge: dict) -> str:
-    lines = [f"{model.labels[edge['from']]} → {predicate_name(edge['pred'])} → {model.labels[edge['to']]}",
-             curie(edge["pred"])]
+    lines = [
+        f"{model.labels[edge['from']]} → {predicate_name(edge['pred'])} → {model.labels[edge['to']]}",
+        curie(edge["pred"]),
+    ]
     for claim in edge["claims"]:
         lines.append(f"asserted by the claim “{model.labels[claim]}”")
     lines.append("in " + ", ".join(curie(g) for g in edge["graphs"] if g))
@@ -450,13 +498,27 @@ VIS_OPTIONS = {
     "autoResize": True,
     "physics": {"enabled": False},
     "layout": {"improvedLayout": False, "randomSeed": 1},
-    "interaction": {"hover": True, "tooltipDelay": 250, "navigationButtons": False, "keyboard": False,
-                    "multiselect": False, "hideEdgesOnDrag": False},
+    "interaction": {
+        "hover": True,
+        "tooltipDelay": 250,
+        "navigationButtons": False,
+        "keyboard": False,
+        "multiselect": False,
+        "hideEdgesOnDrag": False,
+    },
     "nodes": {
-        "font": {"face": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 15,
-                 "color": "#1d232b", "strokeWidth": 3, "strokeColor": "#ffffff"},
-        "scaling": {"min": 10, "max": 42,
-                    "label": {"enabled": True, "min": 13, "max": 26, "maxVisible": 26, "drawThreshold": 6}},
+        "font": {
+            "face": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            "size": 15,
+            "color": "#1d232b",
+            "strokeWidth": 3,
+            "strokeColor": "#ffffff",
+        },
+        "scaling": {
+            "min": 10,
+            "max": 42,
+            "label": {"enabled": True, "min": 13, "max": 26, "maxVisible": 26, "drawThreshold": 6},
+        },
     },
     "edges": {
         "smooth": False,
@@ -499,12 +561,23 @@ def _graph_page_data(model: Model, note: str | None = None) -> dict:
         "edges": net.edges,
         "info": info,
         "themeMembers": model.theme_members,
-        "themeOptions": [{"id": t, "label": model.labels[t], "claims": theme_count_text(model.theme_claims[t])}
-                         for t in themes],
-        "kinds": [{"kind": k, "label": KIND_LABELS[k], "count": counts[k], "shape": STYLE[k][0],
-                   "colour": STYLE[k][1], "layer": k in LAYER_KINDS} for k, _l, _c in KINDS],
-        "edgeCategories": [{"category": c, "colour": s[0], "dashes": s[2], "legend": s[3]}
-                           for c, s in EDGE_STYLE.items()],
+        "themeOptions": [
+            {"id": t, "label": model.labels[t], "claims": theme_count_text(model.theme_claims[t])} for t in themes
+        ],
+        "kinds": [
+            {
+                "kind": k,
+                "label": KIND_LABELS[k],
+                "count": counts[k],
+                "shape": STYLE[k][0],
+                "colour": STYLE[k][1],
+                "layer": k in LAYER_KINDS,
+            }
+            for k, _l, _c in KINDS
+        ],
+        "edgeCategories": [
+            {"category": c, "colour": s[0], "dashes": s[2], "legend": s[3]} for c, s in EDGE_STYLE.items()
+        ],
         "edgeCategory": {f"e{i}": e["category"] for i, e in enumerate(model.edges)},
         "counts": {"nodes": len(node_ids), "edges": len(model.edges)},
         "viewNote": note,
@@ -515,21 +588,36 @@ def _graph_page_data(model: Model, note: str | None = None) -> dict:
 
 def _themes_page_data(model: Model) -> dict:
     themes = sorted(t for t, k in model.kinds.items() if k == "theme")
-    sort_key = lambda t: (model.labels[t].lower(), t)  # noqa: E731
+    sort_key = lambda t: (model.labels[t].lower(), t)
     from essaykg.view import layout
 
     # an outline, broader themes on the left: every top concept in the first column, and the whole
     # scheme readable at once on a laptop screen (a top-down tree of 23 themes is too wide)
-    positions = layout.tree_positions(themes, model.broader, sort_key=sort_key, dx=240, dy=50, across=True,
-                                      gap=0.25)
+    positions = layout.tree_positions(themes, model.broader, sort_key=sort_key, dx=240, dy=50, across=True, gap=0.25)
     edges = []
     for t in themes:
         for b in sorted(model.broader[t]):
-            edges.append({"from": t, "to": b, "pred": SKOS + "broader", "category": "scheme",
-                          "graphs": _graphs_of(model, t, SKOS + "broader", b), "claims": []})
+            edges.append(
+                {
+                    "from": t,
+                    "to": b,
+                    "pred": SKOS + "broader",
+                    "category": "scheme",
+                    "graphs": _graphs_of(model, t, SKOS + "broader", b),
+                    "claims": [],
+                }
+            )
     for a, b in model.related:
-        edges.append({"from": a, "to": b, "pred": SKOS + "related", "category": "related",
-                      "graphs": _graphs_of(model, a, SKOS + "related", b), "claims": []})
+        edges.append(
+            {
+                "from": a,
+                "to": b,
+                "pred": SKOS + "related",
+                "category": "related",
+                "graphs": _graphs_of(model, a, SKOS + "related", b),
+                "claims": [],
+            }
+        )
     labels = {}
     values = {}
     for t in themes:
@@ -559,14 +647,27 @@ def _themes_page_data(model: Model) -> dict:
         "info": info,
         "themeMembers": {},
         "themeOptions": [],
-        "kinds": [{"kind": "theme", "label": KIND_LABELS["theme"], "count": len(themes), "shape": STYLE["theme"][0],
-                   "colour": STYLE["theme"][1], "layer": False}],
-        "edgeCategories": [{"category": c, "colour": EDGE_STYLE[c][0], "dashes": EDGE_STYLE[c][2],
-                            "legend": EDGE_STYLE[c][3]} for c in ("scheme", "related")],
+        "kinds": [
+            {
+                "kind": "theme",
+                "label": KIND_LABELS["theme"],
+                "count": len(themes),
+                "shape": STYLE["theme"][0],
+                "colour": STYLE["theme"][1],
+                "layer": False,
+            }
+        ],
+        "edgeCategories": [
+            {"category": c, "colour": EDGE_STYLE[c][0], "dashes": EDGE_STYLE[c][2], "legend": EDGE_STYLE[c][3]}
+            for c in ("scheme", "related")
+        ],
         "edgeCategory": {f"e{i}": e["category"] for i, e in enumerate(edges)},
         "prefixes": namespaces.PREFIXES,
-        "counts": {"nodes": len(themes), "edges": len(edges),
-                   "claims": sum(1 for k in model.kinds.values() if k == "claim")},
+        "counts": {
+            "nodes": len(themes),
+            "edges": len(edges),
+            "claims": sum(1 for k in model.kinds.values() if k == "claim"),
+        },
         "options": options,
     }
 
@@ -581,8 +682,13 @@ def _graphs_of(model: Model, s: str, p: str, o: str) -> list[str]:
 def json_for_script(data) -> str:
     """JSON that is safe inside ``<script type="application/json">``: no ``<``, ``>``, ``&`` left."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def vis_script() -> str:
@@ -590,9 +696,12 @@ def vis_script() -> str:
     import importlib.util
 
     spec = importlib.util.find_spec("pyvis")
+    assert spec is not None and spec.origin is not None  # pyvis is a dependency
     base = Path(spec.origin).parent
-    for path in (base / "templates" / "lib" / f"vis-{VIS_VERSION}" / "vis-network.min.js",
-                 base / "lib" / f"vis-{VIS_VERSION}" / "vis-network.min.js"):
+    for path in (
+        base / "templates" / "lib" / f"vis-{VIS_VERSION}" / "vis-network.min.js",
+        base / "lib" / f"vis-{VIS_VERSION}" / "vis-network.min.js",
+    ):
         if path.is_file():
             text = path.read_text(encoding="utf-8")
             break
@@ -628,7 +737,8 @@ def _render(data: dict, env, vis: str, page: str = "graph") -> bytes:
     from markupsafe import Markup
 
     return render_with_csp(
-        env.get_template(f"{page}.html.j2"), 2,
+        env.get_template(f"{page}.html.j2"),
+        2,
         data=data,
         data_json=json_for_script(data),
         vis_js=Markup(vis),
@@ -657,8 +767,7 @@ def render_with_csp(template, scripts_expected: int, *, data_json: str, **contex
     html = template.render(data_json=Markup(data_json), script_hashes=Markup(_HASHES), **context)
     scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
     hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode("ascii") + "'"
-        for s in scripts
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode("ascii") + "'" for s in scripts
     )
     if html.count(_HASHES) != 1 or len(scripts) != scripts_expected:
         raise ValueError(f"the page template must hold one CSP placeholder and {scripts_expected} inline scripts")

@@ -5,6 +5,7 @@ drifts. Everything here is deterministic: nodes and edges go in sorted, the spri
 fixed seed, and numbers are rounded before they are written.
 networkx and numpy are imported inside the functions: importing this module costs nothing.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,10 +32,7 @@ def centrality(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, dict
     graph = _graph(nodes, edges)
     degree = nx.degree_centrality(graph) if len(graph) > 1 else {n: 0.0 for n in graph}
     between = nx.betweenness_centrality(graph, normalized=True)
-    return {
-        node: {"degree": round(degree[node], 4), "betweenness": round(between[node], 4)}
-        for node in sorted(graph)
-    }
+    return {node: {"degree": round(degree[node], 4), "betweenness": round(between[node], 4)} for node in sorted(graph)}
 
 
 def spring_positions(
@@ -67,8 +65,7 @@ def spring_positions(
         sub.add_edges_from(sorted((u, v, graph[u][v]) for u, v in graph.edges(component) if u in sub and v in sub))
         pos = nx.spring_layout(sub, k=1.6 / math.sqrt(len(sub)), iterations=500, seed=SEED, weight="weight")
         scale = spacing * math.sqrt(len(sub)) * 0.95
-        placed.append(_separate({n: (float(x) * scale, float(y) * scale) for n, (x, y) in pos.items()},
-                                min_distance))
+        placed.append(_separate({n: (float(x) * scale, float(y) * scale) for n, (x, y) in pos.items()}, min_distance))
     return _pack(placed, spacing)
 
 
@@ -84,14 +81,14 @@ def _separate(pos: dict[str, tuple[float, float]], min_distance: float, rounds: 
     points = np.array([pos[n] for n in names], dtype=float)
     for _ in range(rounds):
         delta = points[:, None, :] - points[None, :, :]
-        dist = np.sqrt((delta ** 2).sum(-1))
+        dist = np.sqrt((delta**2).sum(-1))
         np.fill_diagonal(dist, np.inf)
         short = np.clip(min_distance - dist, 0.0, None)
         if not short.any():
             break
         unit = delta / np.where(dist == 0, 1.0, dist)[..., None]
         points += (unit * (short[..., None] / 2)).sum(axis=1)
-    return {n: (float(x), float(y)) for n, (x, y) in zip(names, points)}
+    return {n: (float(x), float(y)) for n, (x, y) in zip(names, points, strict=True)}
 
 
 def _pack(parts: list[dict[str, tuple[float, float]]], spacing: float) -> dict[str, tuple[int, int]]:
@@ -110,9 +107,9 @@ def _pack(parts: list[dict[str, tuple[float, float]]], spacing: float) -> dict[s
         return min(xs), min(ys), max(xs), max(ys)
 
     main = parts[0]
-    left, top, right, bottom = box(main)
+    left, _top, right, bottom = box(main)
     for node, (x, y) in main.items():
-        result[node] = (int(round(x)), int(round(y)))
+        result[node] = (round(x), round(y))
     width = max(right - left, spacing * 4)
     cursor_x, cursor_y, row_height = left, bottom + spacing * 1.5, 0.0
     for part in parts[1:]:
@@ -121,15 +118,21 @@ def _pack(parts: list[dict[str, tuple[float, float]]], spacing: float) -> dict[s
         if cursor_x > left and cursor_x + w > left + width:
             cursor_x, cursor_y, row_height = left, cursor_y + row_height + spacing, 0.0
         for node, (x, y) in part.items():
-            result[node] = (int(round(cursor_x + x - p_left)), int(round(cursor_y + y - p_top)))
+            result[node] = (round(cursor_x + x - p_left), round(cursor_y + y - p_top))
         cursor_x += w + spacing * 1.3
         row_height = max(row_height, h)
     return dict(sorted(result.items()))
 
 
 def tree_positions(
-    nodes: list[str], parent_of: dict[str, list[str]], sort_key=None, dx: int = 200, dy: int = 130,
-    aspect: float = 1.5, across: bool = False, gap: float = 0.35,
+    nodes: list[str],
+    parent_of: dict[str, list[str]],
+    sort_key=None,
+    dx: int = 200,
+    dy: int = 130,
+    aspect: float = 1.5,
+    across: bool = False,
+    gap: float = 0.35,
 ) -> dict[str, tuple[int, int]]:
     """Layered trees: each root on top of its tree, each node under its first parent, leaves side
     by side; the trees are then set in rows (about ``aspect`` times wider than tall), largest first.
@@ -182,13 +185,13 @@ def tree_positions(
         if node not in placed:
             trees.append(lay_out(node))
 
+    positions: dict[str, tuple[int, int]] = {}
     if across:
         # an outline: depth from left to right, each tree below the previous one, in sort order
-        positions: dict[str, tuple[int, int]] = {}
         top = 0.0
         for tree in trees:
             for node, (slot, depth) in tree.items():
-                positions[node] = (depth * dx, int(round((top + slot) * dy)))
+                positions[node] = (depth * dx, round((top + slot) * dy))
             top += max(slot for slot, _ in tree.values()) + 1 + gap
         return dict(sorted(positions.items()))
 
@@ -196,15 +199,14 @@ def tree_positions(
     trees.sort(key=lambda tree: (-len(tree), key(min(tree, key=lambda n: tree[n][1]))))
     widths = [max(x for x, _ in tree.values()) + 1 for tree in trees]
     depths = [max(d for _, d in tree.values()) + 1 for tree in trees]
-    area = sum(w * dx * d * dy for w, d in zip(widths, depths))
+    area = sum(w * dx * d * dy for w, d in zip(widths, depths, strict=True))
     row_width = max(max(widths) * dx, math.sqrt(area * aspect))
-    positions: dict[str, tuple[int, int]] = {}
     cursor_x, cursor_y, row_depth = 0.0, 0, 0
-    for tree, width, depth in zip(trees, widths, depths):
+    for tree, width, depth in zip(trees, widths, depths, strict=True):
         if cursor_x > 0 and cursor_x + width * dx > row_width:
             cursor_x, cursor_y, row_depth = 0.0, cursor_y + row_depth * dy + dy // 2, 0
         for node, (x, d) in tree.items():
-            positions[node] = (int(round(cursor_x + x * dx)), cursor_y + d * dy)
+            positions[node] = (round(cursor_x + x * dx), cursor_y + d * dy)
         cursor_x += width * dx + dx * 0.3
         row_depth = max(row_depth, depth)
     return dict(sorted(positions.items()))

@@ -5,6 +5,7 @@ inlines its CSS and images, so it loads nothing from outside. Without pyLODE, a 
 from the ontology's labels and comments. Either way :func:`external_resources` finds nothing to
 load from outside the page (a test checks).
 """
+
 from __future__ import annotations
 
 import html
@@ -26,7 +27,7 @@ _FETCHING = re.compile(
 
 def external_resources(page: str) -> list[str]:
     """Snippets of ``page`` that would make a browser load something from another host."""
-    return [page[max(0, m.start() - 20): m.end() + 60] for m in _FETCHING.finditer(page)]
+    return [page[max(0, m.start() - 20) : m.end() + 60] for m in _FETCHING.finditer(page)]
 
 
 def ontology_docs(ontology_ttl_path: Path) -> dict[str, bytes]:
@@ -62,17 +63,21 @@ def _plain(path: Path) -> str:
     import pyoxigraph as ox
 
     from essaykg import namespaces
+    from essaykg.store import select
 
     rdf, rdfs, owl = namespaces.PREFIXES["rdf"], namespaces.PREFIXES["rdfs"], namespaces.PREFIXES["owl"]
     store = ox.Store()
     store.load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=namespaces.BASE)
-    rows = store.query(f"""
+    rows = select(
+        store,
+        f"""
         SELECT ?term ?kind ?label ?comment (GROUP_CONCAT(DISTINCT ?rel; separator=" ") AS ?rels) WHERE {{
           ?term a ?kind . FILTER(?kind IN (<{owl}Class>, <{owl}ObjectProperty>, <{owl}DatatypeProperty>))
           OPTIONAL {{ ?term <{rdfs}label> ?label }} OPTIONAL {{ ?term <{rdfs}comment> ?comment }}
           OPTIONAL {{ ?term <{rdfs}subClassOf>|<{rdfs}subPropertyOf>|<{rdfs}domain>|<{rdfs}range> ?r
                      BIND(STR(?r) AS ?rel) }}
-        }} GROUP BY ?term ?kind ?label ?comment ORDER BY ?kind ?term""")
+        }} GROUP BY ?term ?kind ?label ?comment ORDER BY ?kind ?term""",
+    )
     body = []
     for row in rows:
         iri = row["term"].value
@@ -84,7 +89,8 @@ def _plain(path: Path) -> str:
             f"<p><code>{html.escape(iri)}</code></p>"
             f"<p><b>{html.escape(row['label'].value if row['label'] else local)}</b>: "
             f"{html.escape(row['comment'].value if row['comment'] else '')}</p>"
-            + (f"<p>related: {rels}</p>" if rels else "") + "</section>"
+            + (f"<p>related: {rels}</p>" if rels else "")
+            + "</section>"
         )
     del rdf
     return (
@@ -92,6 +98,5 @@ def _plain(path: Path) -> str:
         "<style>body{font-family:sans-serif;max-width:60em;margin:auto;padding:1em}"
         "section{border-top:1px solid #ccc}</style></head><body>"
         "<h1>Essay knowledge graph ontology</h1>"
-        "<p>Generated from ontology/ontology.ttl (pyLODE was not installed).</p>"
-        + "".join(body) + "</body></html>"
+        "<p>Generated from ontology/ontology.ttl (pyLODE was not installed).</p>" + "".join(body) + "</body></html>"
     )

@@ -3,10 +3,11 @@
 Each maker is imported when it runs (networkx, pyvis and pyLODE are slow to import), and each
 writes nothing: the build stages what this returns and writes it atomically with the rest.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pyoxigraph as ox
 
@@ -15,8 +16,14 @@ class ViewError(Exception):
     """A page cannot be made from this graph; the message names the page and why."""
 
 
-def render_all(data: ox.Store, stats: dict, ontology: list[ox.Quad], ontology_file: Path, text: str | None,
-               step: Callable[[str], None]) -> dict[str, bytes]:
+def render_all(
+    data: ox.Store,
+    stats: dict,
+    ontology: list[ox.Quad],
+    ontology_file: Path,
+    text: str | None,
+    step: Callable[[str], None],
+) -> dict[str, bytes]:
     """File name -> bytes: argument.argdown, graph.html, themes.html, argument.html, ontology.html,
     and reader.html when the essay's ``text`` is given (the reader shows its words).
 

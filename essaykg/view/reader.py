@@ -21,6 +21,7 @@ only when the build was given the text. Text reaches the page through Jinja's au
 JSON inside ``<script type="application/json">``; the script builds the side panel with
 ``textContent``; the Content-Security-Policy allows the page's own script by hash and nothing else.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,6 +32,7 @@ import pyoxigraph as ox
 
 from essaykg import namespaces
 from essaykg.kinds import KIND_LABELS, kinds_in
+from essaykg.store import select
 from essaykg.view import graph_page as page
 
 SCHEMA, OA, DCTERMS, EKG = page.SCHEMA, page.OA, page.DCTERMS, page.EKG
@@ -97,7 +99,7 @@ class Anchor:
 
 
 def _query(store: ox.Store, text: str):
-    return store.query(text, use_default_graph_as_union=True, prefixes=namespaces.PREFIXES)
+    return select(store, text, use_default_graph_as_union=True, prefixes=namespaces.PREFIXES)
 
 
 def paragraphs(store: ox.Store, text: str) -> list[tuple[int, int, int]]:
@@ -114,7 +116,11 @@ def paragraphs(store: ox.Store, text: str) -> list[tuple[int, int, int]]:
     for number, start, end in found:
         if not (previous_end < start <= end <= len(text)):
             raise ReaderError(f"paragraph {number} at [{start}, {end}) is out of order or outside the text")
-        if "\n" in text[start:end] or (start > 0 and text[start - 1] != "\n") or (end < len(text) and text[end] != "\n"):
+        if (
+            "\n" in text[start:end]
+            or (start > 0 and text[start - 1] != "\n")
+            or (end < len(text) and text[end] != "\n")
+        ):
             raise ReaderError(f"paragraph {number} at [{start}, {end}) is not one whole line of the text")
         previous_end = end
     return found
@@ -150,7 +156,9 @@ def anchors(store: ox.Store, text: str, spans: list[tuple[int, int, int]]) -> di
         anchor = by_iri.get(row["anchor"].value)
         if anchor is not None:
             kind = _KIND_OF_CLASS[row["class"].value]
-            {"claim": anchor.claims, "quotation": anchor.quotations, "fact": anchor.facts}[kind].append(row["node"].value)
+            {"claim": anchor.claims, "quotation": anchor.quotations, "fact": anchor.facts}[kind].append(
+                row["node"].value
+            )
     for row in _query(store, _MENTIONS):
         anchor = by_iri.get(row["anchor"].value)
         if anchor is not None:
@@ -160,8 +168,16 @@ def anchors(store: ox.Store, text: str, spans: list[tuple[int, int, int]]) -> di
         anchor.quotations.sort()
         anchor.facts.sort()
         anchor.mentions.sort()
-        anchor.kinds = [k for k, held in (("claim", anchor.claims), ("quotation", anchor.quotations),
-                                          ("fact", anchor.facts), ("mention", anchor.mentions)) if held]
+        anchor.kinds = [
+            k
+            for k, held in (
+                ("claim", anchor.claims),
+                ("quotation", anchor.quotations),
+                ("fact", anchor.facts),
+                ("mention", anchor.mentions),
+            )
+            if held
+        ]
     return dict(sorted(found.items()))
 
 
@@ -185,8 +201,12 @@ def segments(start: int, end: int, spans: list[tuple[str, int, int]]) -> list[Pi
     """Split [start, end) at every boundary of the (name, start, end) spans; each piece lists the
     spans covering it, outermost (earliest start, then longest) first.
 
-    >>> segments(0, 10, [("a", 0, 6), ("b", 4, 9)])
-    [Piece(start=0, end=4, covering=('a',)), Piece(start=4, end=6, covering=('a', 'b')), Piece(start=6, end=9, covering=('b',)), Piece(start=9, end=10, covering=())]
+    >>> for piece in segments(0, 10, [("a", 0, 6), ("b", 4, 9)]):
+    ...     print(piece)
+    Piece(start=0, end=4, covering=('a',))
+    Piece(start=4, end=6, covering=('a', 'b'))
+    Piece(start=6, end=9, covering=('b',))
+    Piece(start=9, end=10, covering=())
     """
     order = sorted(spans, key=lambda s: (s[1], -s[2], s[0]))
     cuts = sorted({start, end, *(s for _n, s, _e in spans), *(e for _n, _s, e in spans)})
@@ -228,7 +248,7 @@ def _paragraph_html(text: str, start: int, end: int, inside: list[Anchor]):
     out: list[str] = []
     for event in nest(segments(start, end, [(a.name, a.start, a.end) for a in inside])):
         if event[0] == "text":
-            out.append(str(escape(text[event[1]:event[2]])))
+            out.append(str(escape(text[event[1] : event[2]])))
         elif event[0] == "close":
             out.append("</span>")
         else:
@@ -279,35 +299,65 @@ def page_data(store: ox.Store, text: str) -> dict:
 
     panel: dict[str, dict] = {}
     for name, a in found.items():
-        entry: dict = {"iri": a.iri, "start": a.start, "end": a.end, "exact": a.exact, "paragraph": a.paragraph,
-                       "kinds": a.kinds, "length": a.end - a.start}
+        entry: dict = {
+            "iri": a.iri,
+            "start": a.start,
+            "end": a.end,
+            "exact": a.exact,
+            "paragraph": a.paragraph,
+            "kinds": a.kinds,
+            "length": a.end - a.start,
+        }
         entry["claims"] = []
         for c in a.claims:
             r = res(c)
-            stance = ", ".join(res(s).literal(page.RDFS + "label") or page.predicate_name(s)
-                               for s in r.objects(EKG + "stance"))
-            entry["claims"].append({"iri": c, "label": label(c), "paraphrase": r.literal(SCHEMA + "description") or "",
-                                    "stance": stance})
+            stance = ", ".join(
+                res(s).literal(page.RDFS + "label") or page.predicate_name(s) for s in r.objects(EKG + "stance")
+            )
+            entry["claims"].append(
+                {"iri": c, "label": label(c), "paraphrase": r.literal(SCHEMA + "description") or "", "stance": stance}
+            )
         entry["quotations"] = []
         for q in a.quotations:
             r = res(q)
-            entry["quotations"].append({
-                "iri": q, "label": label(q), "text": r.literal(page.QUOTATION_TEXT) or "",
-                "speakers": names(r.objects(SCHEMA + "creator") + r.objects(SCHEMA + "spokenByCharacter")),
-                "sources": names(r.objects(DCTERMS + "source")),
-            })
+            entry["quotations"].append(
+                {
+                    "iri": q,
+                    "label": label(q),
+                    "text": r.literal(page.QUOTATION_TEXT) or "",
+                    "speakers": names(r.objects(SCHEMA + "creator") + r.objects(SCHEMA + "spokenByCharacter")),
+                    "sources": names(r.objects(DCTERMS + "source")),
+                }
+            )
         entry["facts"] = []
         for f in a.facts:
             r = res(f)
             description = r.literal(*page.DESCRIPTION_PROPS) or ""
             # what the fact is about, linked to the graph view when it draws it (a node of a known kind)
-            about = [o for prop in (namespaces.RDF + "subject", namespaces.RDF + "object", SCHEMA + "about")
-                     for o in r.objects(prop)]
+            about = [
+                o
+                for prop in (namespaces.RDF + "subject", namespaces.RDF + "object", SCHEMA + "about")
+                for o in r.objects(prop)
+            ]
             entities = [{"iri": e, "label": label(e)} for e in dict.fromkeys(about) if e in node_kinds]
-            entry["facts"].append({"iri": f, "label": label(f), "description": description,
-                                   "heading": " ".join(description.split()) or label(f), "entities": entities})
-        entry["mentions"] = [{"annotation": m, "entity": e, "label": label(e),
-                              "kind": KIND_LABELS.get(node_kinds.get(e, ""), "Resource")} for m, e in a.mentions]
+            entry["facts"].append(
+                {
+                    "iri": f,
+                    "label": label(f),
+                    "description": description,
+                    "heading": " ".join(description.split()) or label(f),
+                    "entities": entities,
+                }
+            )
+        entry["mentions"] = [
+            {
+                "annotation": m,
+                "entity": e,
+                "label": label(e),
+                "kind": KIND_LABELS.get(node_kinds.get(e, ""), "Resource"),
+            }
+            for m, e in a.mentions
+        ]
         panel[name] = entry
 
     counts = {k: sum(1 for a in found.values() if k in a.kinds) for k in KINDS}
@@ -334,7 +384,8 @@ def render(store: ox.Store, text: str) -> bytes:
     data = page_data(store, text)
     script_data = {"anchors": data["anchors"], "kinds": KINDS}
     return page.render_with_csp(
-        page.environment().get_template("reader.html.j2"), 1,
+        page.environment().get_template("reader.html.j2"),
+        1,
         data=data,
         data_json=page.json_for_script(script_data),
         page_js=page.template_file("reader.js"),

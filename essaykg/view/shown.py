@@ -1,10 +1,12 @@
 """What the graph view draws: the whole graph up to VIEW_NODES nodes, a filtered view above."""
+
 from __future__ import annotations
 
 import pyoxigraph as ox
 
 from essaykg import kinds as kinds_mod
 from essaykg import namespaces
+from essaykg.store import select
 
 # The graph view lays out and ranks every node it draws (networkx spring layout and betweenness,
 # both faster than linear in the nodes): 107 nodes take 1 s, 460 nodes 12 s. A larger graph gets
@@ -22,9 +24,14 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
     if stats.get("nodes", 0) <= VIEW_NODES:
         return data, stats, ""
     kinds = kinds_mod.kinds_in(data)
-    claims = [row["c"] for row in data.query(
-        "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
-        use_default_graph_as_union=True)]
+    claims = [
+        row["c"]
+        for row in select(
+            data,
+            "SELECT ?c WHERE { ?c a <http://schema.org/Claim> ; <http://schema.org/position> ?n } ORDER BY ?n ?c",
+            use_default_graph_as_union=True,
+        )
+    ]
     broader = ox.NamedNode("http://www.w3.org/2004/02/skos/core#broader")
 
     def neighbours(node: ox.NamedNode) -> list[ox.NamedNode]:
@@ -47,16 +54,21 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
     evidence = ox.NamedNode(namespaces.EKG + "evidence")
     selector = ox.NamedNode("http://www.w3.org/ns/oa#hasSelector")
     essay = ox.NamedNode(namespaces.ESSAY_IRI)
-    for node in list(keep) + [essay]:
+    for node in [*keep, essay]:
         view.extend(data.quads_for_pattern(node, None, None))
         for quad in data.quads_for_pattern(node, evidence, None):
-            view.extend(data.quads_for_pattern(quad.object, None, None))
-            for sel in data.quads_for_pattern(quad.object, selector, None):
+            anchor = quad.object
+            assert not isinstance(anchor, ox.Literal)  # ekg:evidence names an anchor node (shapes.ttl)
+            view.extend(data.quads_for_pattern(anchor, None, None))
+            for sel in data.quads_for_pattern(anchor, selector, None):
+                assert not isinstance(sel.object, ox.Literal)  # oa:hasSelector names a selector node
                 view.extend(data.quads_for_pattern(sel.object, None, None))
     view_kinds: dict[str, int] = {}
     for kind in kinds_mod.kinds_in(view).values():
         view_kinds[kind] = view_kinds.get(kind, 0) + 1
-    shown = (f"a filtered view: the first {sum(1 for n in keep if kinds[n.value] == 'claim')} claims and what "
-             f"they link to, {sum(view_kinds.values())} of {stats['nodes']} nodes; the view draws at most "
-             f"{VIEW_NODES}")
+    shown = (
+        f"a filtered view: the first {sum(1 for n in keep if kinds[n.value] == 'claim')} claims and what "
+        f"they link to, {sum(view_kinds.values())} of {stats['nodes']} nodes; the view draws at most "
+        f"{VIEW_NODES}"
+    )
     return view, {"kinds": view_kinds, "view_note": shown}, f" ({shown})"
