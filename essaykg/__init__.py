@@ -1,7 +1,12 @@
 """essaykg: build, check, render and serve the knowledge graph of an essay.
 
-One module per concern: ``config`` (paths and IRIs), ``load`` (parse sources),
-``anchors`` (verify quotes against the essay text), ``validate`` (SHACL and
-quality checks), ``export`` (serialize artifacts atomically), ``summary``
-(counts), ``pipeline`` (the build), ``cli`` (the command line).
+Three sides that meet through the files in output/:
+
+- ``essaykg.build``: load graph/ and ontology/, verify the anchors, validate, write the RDF artifacts;
+- ``essaykg.view``: the offline pages (graph view, argument map, reader, ontology docs) and Argdown;
+- ``essaykg.serve``: the read-only web app over output/ (SPARQL endpoint, editor, entity pages).
+
+Shared by all three: ``config`` (paths), ``namespaces`` (the one prefix table and IRI shortener),
+``kinds`` (what kind of thing a node is), ``store`` (typed calls into pyoxigraph), ``query``
+(screened, sandboxed SPARQL) and ``cli`` (`python build.py`, installed as the `essaykg` command).
 """

@@ -25,4 +25,10 @@ if [ -f package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# The code is linted, formatted and typed before the tests run (pyproject.toml: [tool.ruff], [tool.mypy]).
+code=(essaykg benchmarks build.py docs/screenshots.py)
+python -m ruff check "${code[@]}"
+python -m ruff format --check "${code[@]}"
+python -m mypy
+
 exec python -m pytest "$@"
