@@ -351,3 +351,44 @@ def test_dump_json_is_json_dumps(value):
 def test_dump_json_refuses_a_key_that_is_not_a_string():
     with pytest.raises(TypeError, match="dump_json writes only string keys"):
         export.dump_json({1: "a"})
+
+
+def test_store_writers_write_every_graph_and_merge_the_view_graphs_in_process():
+    """The large-graph writers, called in this process (the subprocess build above is out of
+    mutmut's sight): each file parses back to exactly what it must hold."""
+    import io
+
+    g1, g2, g3 = (ox.NamedNode(f"https://w3id.org/essay-kg/graph/{n}") for n in ("a", "b", "assertion"))
+    s, p = ox.NamedNode("https://w3id.org/essay-kg/id/x"), ox.NamedNode("http://schema.org/name")
+    quads = [ox.Quad(s, p, ox.Literal("één"), g1), ox.Quad(s, p, ox.Literal("two", language="en"), g2),
+             ox.Quad(s, p, ox.Literal("three"), g3)]
+    store = ox.Store()
+    store.extend(quads)
+    writers = export.store_writers(store, [g2, g1], "a test graph")
+    assert sorted(writers) == ["essay-kg.jsonld", "essay-kg.nq", "essay-kg.nt", "essay-kg.trig", "essay-kg.ttl"]
+    out = {}
+    for name, write in writers.items():
+        handle = io.BytesIO()
+        write(handle)
+        out[name] = handle.getvalue()
+    for name, fmt in (("essay-kg.trig", ox.RdfFormat.TRIG), ("essay-kg.nq", ox.RdfFormat.N_QUADS),
+                      ("essay-kg.jsonld", ox.RdfFormat.JSON_LD)):
+        assert set(ox.parse(out[name], format=fmt)) == set(quads), name
+    view = {ox.Triple(q.subject, q.predicate, q.object) for q in quads[:2]}
+    for name, fmt in (("essay-kg.ttl", ox.RdfFormat.TURTLE), ("essay-kg.nt", ox.RdfFormat.N_TRIPLES)):
+        assert {q.triple for q in ox.parse(out[name], format=fmt)} == view, name
+    # comments: what the file holds, and where each merged graph starts, in a fixed order
+    assert out["essay-kg.trig"].startswith(b"# a test graph, every named graph")
+    assert out["essay-kg.ttl"].startswith(b"# a test graph, all graphs but the claims' assertion graphs, merged")
+    ttl = out["essay-kg.ttl"].decode()
+    assert ttl.index(f"# from the graph {g1}") < ttl.index(f"# from the graph {g2}")
+    assert not out["essay-kg.nq"].startswith(b"#") and not out["essay-kg.nt"].startswith(b"#")
+    assert b"@prefix schema:" in out["essay-kg.trig"] and b"@prefix" not in out["essay-kg.nq"]
+    assert b"schema:name" in out["essay-kg.ttl"] and b"<http://schema.org/name>" in out["essay-kg.nt"]
+
+
+def test_quads_sort_by_graph_then_subject_predicate_object():
+    g1, g2 = ox.NamedNode("http://x/g1"), ox.NamedNode("http://x/g2")
+    a, b, p = ox.NamedNode("http://x/a"), ox.NamedNode("http://x/b"), ox.NamedNode("http://x/p")
+    quads = [ox.Quad(b, p, a, g1), ox.Quad(a, p, b, g2), ox.Quad(a, p, b, g1), ox.Quad(a, p, a, g1)]
+    assert list(export.sorted_quads(quads)) == [quads[3], quads[2], quads[0], quads[1]]
