@@ -14,6 +14,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from essaykg import config
+
 # name -> (module, one-line help, longer description)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": (
@@ -21,7 +23,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "build every artifact into output/ (the default command)",
         "Load the ontology and graph/, verify every quote against the essay's text, validate with "
         "SHACL and the quality checks in ontology/checks/, then write Turtle, TriG, N-Quads, "
-        "N-Triples, JSON-LD, the graph view and a summary into output/. Nothing is written unless "
+        "N-Triples, JSON-LD, the pages (graph.html, themes.html, argument.html, reader.html when the text is "
+        "there, ontology.html), the argument in Argdown and a summary into output/. Nothing is written unless "
         "every check passes, and each file is replaced whole, so a failed build leaves the previous "
         "artifacts as they were.",
     ),
@@ -72,6 +75,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# The commands that read the project's sources (graph/, ontology/); `query` and `serve` may be
+# pointed at a built output/ instead, with --data.
+NEEDS_PROJECT = {"build", "anchor", "mentions"}
+
+
 def parser(prog: str = "python build.py") -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog=prog,
@@ -100,12 +108,20 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in {"-h", "--help"}):
         argv.insert(0, "build")
     prog = "essaykg" if Path(sys.argv[0]).name == "essaykg" else "python build.py"
+    config.COMMAND = prog
     args = parser(prog).parse_args(argv)
     if getattr(args, "_checkout_only", False):
         print(
-            f"error: '{args.command}' runs from a checkout of the project (python build.py {args.command}): "
-            "its code, benchmarks/, is not part of the installed package",
+            f"error: '{args.command}' is not part of the installed package: its code (benchmarks/) runs only "
+            f"from a checkout, as `python build.py {args.command}` in the checkout's folder",
             file=sys.stderr,
         )
-        return 2
+        return 3
+    if args.command in NEEDS_PROJECT and not config.is_project(config.ROOT):
+        print(
+            f"error: {config.ROOT} is not a project folder (neither it nor a folder above it has graph/ and "
+            f"ontology/): run `{prog} {args.command}` in the project's folder, or set ESSAYKG_HOME to it",
+            file=sys.stderr,
+        )
+        return 3
     return importlib.import_module(args._module).run(args)

@@ -37,6 +37,16 @@ OUTPUT_DIR = ROOT / "output"
 DEFAULT_SOURCE = ROOT.parent / "shared" / "source" / "000_a394dd7dae399d18.txt"
 
 
+# How the user started the tool, for messages that tell them what to run next: `python build.py`
+# from a checkout, `essaykg` when installed (essaykg.cli sets it). Generated files never use it.
+COMMAND = "python build.py"
+
+
+def is_project(folder: Path) -> bool:
+    """A project folder holds graph/ and ontology/."""
+    return _is_project(folder)
+
+
 def in_ci() -> bool:
     """CI sets CI=true; there a missing source text is a failure, not a skip."""
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

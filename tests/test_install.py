@@ -59,7 +59,16 @@ def test_pip_install_gives_the_essaykg_command(tmp_path, source_path, built):
 
     # the benchmarks are not installed: the command says where they run
     bench = run(str(command), "bench", cwd=ROOT)
-    assert bench.returncode == 2 and "runs from a checkout" in bench.stderr
+    assert bench.returncode == 3 and "runs only from a checkout" in bench.stderr
+    assert "python build.py bench" in bench.stderr
+
+    # outside any project folder: said plainly, exit 3; the messages name the command that was run
+    elsewhere = run(str(command), "--out", str(tmp_path / "x"), cwd=tmp_path)
+    assert elsewhere.returncode == 3, elsewhere.stderr
+    assert f"{tmp_path.resolve()} is not a project folder" in elsewhere.stderr
+    assert "run `essaykg build` in the project's folder, or set ESSAYKG_HOME" in elsewhere.stderr
+    listing = run(str(command), "query", "--list", cwd=ROOT)
+    assert "run one with `essaykg query NN`" in listing.stdout
 
 
 def test_the_project_folder_is_found_as_the_readme_says(tmp_path, monkeypatch):

@@ -474,7 +474,7 @@ def run(args: argparse.Namespace) -> int:
         if args.check:
             problem = stale(args.graph_dir, args.source)
             if problem:
-                print(f"error: {problem}\nrun `python build.py mentions` to rewrite it", file=sys.stderr)
+                print(f"error: {problem}\nrun `{config.COMMAND} mentions` to rewrite it", file=sys.stderr)
                 return 1
             print(f"graph/{OUTPUT} is current")
             return 0

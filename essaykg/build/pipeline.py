@@ -177,7 +177,7 @@ def _check_mentions(graph_dir: Path, source_path: Path) -> None:
     if problem:
         raise BuildError(
             f"the mentions are not current: {problem}\n"
-            "run `python build.py mentions` to rewrite graph/essays/her-2023/mentions.trig"
+            f"run `{config.COMMAND} mentions` to rewrite graph/essays/her-2023/mentions.trig"
         )
 
 

@@ -77,7 +77,7 @@ def _read_query(spec: str) -> str:
     if len(name) < 128 and re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):  # no SPARQL query looks like this
         saved = sparql.find_saved(name)
         if saved is None:
-            raise sparql.QueryError(f"no saved question '{name}'; see `python build.py query --list`")
+            raise sparql.QueryError(f"no saved question '{name}'; see `{config.COMMAND} query --list`")
         return saved.text
     return spec
 
@@ -90,7 +90,7 @@ def list_saved(out=None) -> int:
         print(f"{q.name.ljust(width)}  {q.question}", file=out)
     print(
         f"({len(queries)} saved questions in {sparql.QUERIES_DIR.relative_to(config.ROOT)}/; "
-        "run one with `python build.py query NN`)",
+        f"run one with `{config.COMMAND} query NN`)",
         file=out,
     )
     return 0

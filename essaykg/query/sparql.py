@@ -431,7 +431,7 @@ def data_files(data_dir: Path) -> tuple[Path, Path]:
     nq, onto = data_dir / DATA_FILE, data_dir / ONTOLOGY_FILE
     missing = [p.name for p in (nq, onto) if not p.is_file()]
     if missing:
-        raise DataMissing(f"{data_dir}/{missing[0]} is missing: run `python build.py` first")
+        raise DataMissing(f"{data_dir}/{missing[0]} is missing: run `{config.COMMAND}` first")
     return nq, onto
 
 

@@ -429,7 +429,9 @@ async def built_file(request: Request) -> Response:
 def data_file(request: Request, name: str) -> Response:
     kg = state(request)
     if name not in kg.files():
-        raise Failure(404, f"no built file named {name}" + (" (run `python build.py`)" if name in BUILT_VIEWS else ""))
+        raise Failure(
+            404, f"no built file named {name}" + (f" (run `{config.COMMAND}`)" if name in BUILT_VIEWS else "")
+        )
     return file_response(kg.data_dir / name)
 
 

@@ -1,4 +1,4 @@
-// The argument map's script; inlined into the page by essaykg/argument_map.py. No eval, no inline
+// The argument map's script; inlined into the page by essaykg/view/argument_map.py. No eval, no inline
 // handlers: the page's Content-Security-Policy allows only its own scripts, by hash. Text reaches
 // the DOM through textContent only.
 (function () {

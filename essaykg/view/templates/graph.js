@@ -1,4 +1,4 @@
-/* The graph view's behaviour; inlined into the page by essaykg/render.py.
+/* The graph view's behaviour; inlined into the page by essaykg/view/graph_page.py.
    Every piece of text reaches the DOM through textContent (see el()), never through innerHTML, and
    only http(s) addresses become links. window.essayGraph exposes the state to the browser tests. */
 (function () {

@@ -1,4 +1,4 @@
-/* The annotated reader's behaviour; inlined into the page by essaykg/reader.py.
+/* The annotated reader's behaviour; inlined into the page by essaykg/view/reader.py.
    Every piece of text reaches the DOM through textContent (see el()), never through innerHTML.
    window.essayReader exposes the state to the browser tests. */
 (function () {
