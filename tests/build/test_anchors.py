@@ -1,6 +1,8 @@
 """Anchors: the helper locates quotes exactly; the build checks every anchor against the text."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 from _golden import ANCHORS
@@ -387,3 +389,18 @@ def test_every_anchor_is_checked_after_one_fails(kind):
                        broken("e", "Eta", 40, 43, 3))
     lines = verify_error(store)
     assert [line.split(":")[1] for line in lines] == ["a", "b", "d", "e"], lines
+
+
+@pytest.mark.parametrize("start, end", [(-3, 2), (-5, 19), (5, 5), (7, 3), (10_000, 10_005)])
+def test_locate_at_refuses_a_span_with_no_text_or_a_negative_start(start, end):
+    """[-3, 2) would slice Python's way (from the end); an empty or reversed span, or one past the text, has no words."""
+    source = anchors.SourceText(path=Path("tiny.txt"), text="One line.\nTwo lines.", sha256="0")
+    with pytest.raises(anchors.AnchorError) as caught:
+        anchors.locate_at(source, start, end)
+    assert str(caught.value) == f"no text at [{start}, {end}) in tiny.txt"
+
+
+def test_locate_at_gives_the_quote_with_its_context():
+    source = anchors.SourceText(path=Path("tiny.txt"), text="One line.\nTwo lines.", sha256="0")
+    located = anchors.locate_at(source, 14, 19)
+    assert (located.exact, located.prefix, located.suffix, located.paragraph) == ("lines", "Two ", ".", 2)
