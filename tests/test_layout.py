@@ -61,3 +61,17 @@ def test_every_test_file_in_a_side_folder_names_a_module_of_that_side():
                 and not (side == "serve" and stem in {"app", "security", "browser"}):
             strays.append(str(test.relative_to(ROOT)))
     assert strays == []
+
+
+def test_pytest_collects_every_test_file():
+    """pytest skips folders named build/ unless told (pyproject.toml, norecursedirs): every test file
+    must be collected by the plain test command, tests/build/ included."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    collected = {line.split("::", 1)[0] for line in done.stdout.splitlines() if "::" in line}
+    files = {str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("test_*.py")}
+    assert files - collected == set()
