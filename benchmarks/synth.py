@@ -428,6 +428,7 @@ def _generate(k: int, seed: int) -> Corpus:
             ("schema:inLanguage", _lit("en", None)),
             ("schema:about", by["movie"][0]),
             ("schema:sha256", _lit(sha, None)),
+            ("ekg:textFile", _lit("source.txt", None)),
             # the first claim is the thesis: every later claim links to an earlier one, so all reach it
             ("ekg:thesis", "claim:c0"),
         ],

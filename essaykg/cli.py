@@ -21,10 +21,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": (
         "essaykg.build.pipeline",
         "build every artifact into output/ (the default command)",
-        "Load the ontology and graph/, verify every quote against the essay's text, validate with "
-        "SHACL and the quality checks in ontology/checks/, then write Turtle, TriG, N-Quads, "
-        "N-Triples, JSON-LD, the pages (graph.html, themes.html, argument.html, reader.html when the text is "
-        "there, ontology.html), the argument in Argdown and a summary into output/. Nothing is written unless "
+        "Load the ontology and graph/, verify every quote of each essay against that essay's text "
+        "(its ekg:textFile in --sources, or --source SLUG=PATH), validate with SHACL and the quality "
+        "checks in ontology/checks/, then write Turtle, TriG, N-Quads, N-Triples, JSON-LD, the corpus's "
+        "pages (index.html: the essays side by side, graph.html, themes.html, ontology.html), each essay's "
+        "pages in essays/SLUG/ (graph.html, argument.html, argument.argdown, reader.html when its text "
+        "is there) and a summary into output/. Nothing is written unless "
         "every check passes, and each file is replaced whole, so a failed build leaves the previous "
         "artifacts as they were.",
     ),
@@ -33,8 +35,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "print the Web Annotation selectors for a quote of the essay",
         "Find a quote in the essay's text and print the TriG for an evidence anchor: a "
         "TextQuoteSelector (exact, prefix, suffix) and a TextPositionSelector (start, end in Unicode "
-        "code points, end exclusive). Paste it into graph/essays/her-2023/anchors.trig; never type "
-        "offsets by hand.",
+        "code points, end exclusive). Paste it into the essay's anchors.trig (graph/essays/SLUG/); never "
+        "type offsets by hand.",
+    ),
+    "new-essay": (
+        "essaykg.build.new_essay",
+        "start another essay of the corpus: write graph/essays/SLUG/ for a text",
+        "Write the folder of a new essay: essay.trig (the essay, its text's file name and SHA-256, its "
+        "paragraphs, its named graph) and empty claims.trig, quotations.trig and anchors.trig, then "
+        "print the next steps. Shared entities and themes (graph/shared/) are reused by IRI.",
     ),
     "mentions": (
         "essaykg.build.mentions",
@@ -77,7 +86,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 # The commands that read the project's sources (graph/, ontology/); `query` and `serve` may be
 # pointed at a built output/ instead, with --data.
-NEEDS_PROJECT = {"build", "anchor", "mentions"}
+NEEDS_PROJECT = {"build", "anchor", "mentions", "new-essay"}
 
 
 def parser(prog: str = "python build.py") -> argparse.ArgumentParser:

@@ -32,9 +32,12 @@ ONTOLOGY_DIR = ROOT / "ontology"
 CHECKS_DIR = ONTOLOGY_DIR / "checks"
 OUTPUT_DIR = ROOT / "output"
 
-# The essay text is the publisher's, so it is not committed: by default it is read
-# from the shared folder beside the clone. ``--source`` points at another copy.
-DEFAULT_SOURCE = ROOT.parent / "shared" / "source" / "000_a394dd7dae399d18.txt"
+# The essays' texts are the publishers', so they are not committed: each essay names its text file
+# (ekg:textFile) and the build looks for it in this folder beside the clone (``--sources DIR`` for
+# another, ``--source SLUG=PATH`` for one essay). See essaykg.build.sources.
+SOURCES_DIR = ROOT.parent / "shared" / "source"
+# The text of graph/essays/her-2023/ (its ekg:textFile), for the tests and the commands' defaults.
+DEFAULT_SOURCE = SOURCES_DIR / "000_a394dd7dae399d18.txt"
 
 
 # How the user started the tool, for messages that tell them what to run next: `python build.py`

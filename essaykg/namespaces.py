@@ -25,7 +25,8 @@ RDF_TYPE = RDF + "type"
 BASE = "https://w3id.org/essay-kg/"
 ONTOLOGY_IRI = BASE + "ontology"
 EKG = ONTOLOGY_IRI + "#"
-ESSAY_BASE = BASE + "essay/her-2023/"
+ESSAYS = BASE + "essay/"  # every essay's IRIs start with ESSAYS + its slug + "/"
+ESSAY_BASE = ESSAYS + "her-2023/"  # the essay this project was made for; its prefixes are below
 ESSAY_IRI = ESSAY_BASE + "essay"
 
 # Prefixes used when serializing; the same ones the hand-written files declare.
@@ -85,7 +86,34 @@ def local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1]
 
 
+_ESSAY_PART = re.compile(re.escape(ESSAYS) + r"([a-z0-9][a-z0-9-]*)/(?:([a-z-]+)/)?")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")  # an essay's folder name under graph/essays/ and its IRIs' segment
+
+
+def essay_base(slug: str) -> str:
+    """Where the IRIs of essay ``slug`` (its folder graph/essays/<slug>/) start."""
+    return f"{ESSAYS}{slug}/"
+
+
+def essay_iri(slug: str) -> str:
+    """The essay itself: ``<essay base>essay``."""
+    return essay_base(slug) + "essay"
+
+
+def essay_slug(iri: str) -> str | None:
+    """The slug of the essay an IRI belongs to (``her-2023`` for ``claim:x``); None for a shared one."""
+    match = _ESSAY_PART.match(iri)
+    return match.group(1) if match else None
+
+
+def essay_prefix(slug: str) -> str:
+    """The prefix an essay's files bind to its base: ``her:`` for this project's essay, ``essay:``
+    in the files ``new-essay`` writes."""
+    return "her" if essay_base(slug) == ESSAY_BASE else "essay"
+
+
 def is_assertion_graph(graph_iri: str) -> bool:
-    """A claim's assertion graph: what the claim asserts, not what the graph states as fact. SHACL,
-    the merged Turtle and the graph view's facts leave these out."""
-    return graph_iri.startswith(PREFIXES["assertion"])
+    """A claim's assertion graph, in any essay (``<essay base>assertion/...``): what the claim asserts,
+    not what the graph states as fact. SHACL, the merged Turtle and the graph view's facts leave these out."""
+    match = _ESSAY_PART.match(graph_iri)
+    return match is not None and match.group(2) == "assertion"

@@ -45,21 +45,23 @@ def test_missing_source_is_named(tmp_path, capsys):
 def test_without_source_outside_ci_the_build_says_so(tmp_path, capsys, monkeypatch):
     from essaykg import config
 
-    monkeypatch.setattr(config, "DEFAULT_SOURCE", tmp_path / "absent.txt")
+    monkeypatch.setattr(config, "SOURCES_DIR", tmp_path)  # the essay's text file is not in it
     monkeypatch.setenv("CI", "false")
     assert main(["build", "--out", str(tmp_path / "o")]) == 0
     captured = capsys.readouterr()
-    assert "anchors were NOT verified" in captured.err
-    assert "anchors NOT verified" in captured.out
+    assert (f"WARNING: the text of her-2023 (000_a394dd7dae399d18.txt) is not in {tmp_path}: its anchors were NOT "
+            "verified (pass --source her-2023=PATH)") in captured.err
+    assert "; 0/191 anchors verified (NOT verified: her-2023);" in captured.out
 
 
 def test_without_source_in_ci_the_build_fails(tmp_path, capsys, monkeypatch):
     from essaykg import config
 
-    monkeypatch.setattr(config, "DEFAULT_SOURCE", tmp_path / "absent.txt")
+    monkeypatch.setattr(config, "SOURCES_DIR", tmp_path)
     monkeypatch.setenv("CI", "true")
     assert main(["build", "--out", str(tmp_path / "o")]) == 1
-    assert "in CI the anchors must be verified" in capsys.readouterr().err
+    assert (f"the text of her-2023 ({tmp_path / '000_a394dd7dae399d18.txt'}) is missing; in CI the anchors must be "
+            "verified") in capsys.readouterr().err
 
 
 def test_altered_source_fails_the_build(tmp_path, capsys, source_path):

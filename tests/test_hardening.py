@@ -211,7 +211,7 @@ def _source_variants(source_path: Path, folder: Path) -> dict[str, tuple[Path, s
         "one character changed": (folder / "changed.txt", "checksum mismatch"),
         "truncated": (folder / "truncated.txt", "checksum mismatch"),
         "empty": (folder / "empty.txt", "checksum mismatch"),
-        "not UTF-8": (folder / "latin1.txt", "cannot read the essay's text"),
+        "not UTF-8": (folder / "latin1.txt", "cannot read the text of essay her-2023"),
     }
     (folder / "changed.txt").write_bytes(text.replace(b"Theodore", b"Theodora", 1))
     (folder / "truncated.txt").write_bytes(text[: len(text) // 2])

@@ -96,11 +96,12 @@ def _literal(value: str) -> str:
     return ox.Literal(value).__str__()  # N-Triples escaping, valid in TriG
 
 
-def selector_trig(slug: str, located: Located) -> str:
-    """The TriG block for one anchor, ready to paste into anchors.trig."""
+def selector_trig(slug: str, located: Located, essay: str = "her:essay") -> str:
+    """The TriG block for one anchor, ready to paste into an essay's anchors.trig; ``essay`` is how
+    that file names the essay (``essay:essay`` in the files ``new-essay`` writes)."""
     lines = [
         f"anchor:{slug} a oa:SpecificResource ;",
-        "    oa:hasSource her:essay ;",
+        f"    oa:hasSource {essay} ;",
         f"    dcterms:isPartOf para:{located.paragraph} ;",
         f"    oa:hasSelector selector:{slug}-quote, selector:{slug}-position .",
         f"selector:{slug}-quote a oa:TextQuoteSelector ;",
@@ -131,6 +132,7 @@ PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX schema: <http://schema.org/>
 SELECT ?anchor ?exact ?prefix ?suffix ?start ?end ?para ?number WHERE {{
+  %s
   ?anchor a oa:SpecificResource ; oa:hasSource ?essay .
   FILTER NOT EXISTS {{ ?anchor a <{namespaces.EKG}Paragraph> }}
   OPTIONAL {{ ?anchor oa:hasSelector ?q . ?q a oa:TextQuoteSelector ; oa:exact ?exact .
@@ -144,14 +146,15 @@ _PARAGRAPH_QUERY = f"""
 PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX schema: <http://schema.org/>
 SELECT ?para ?number ?start ?end WHERE {{
-  ?para a <{namespaces.EKG}Paragraph> ; schema:position ?number ; oa:hasSelector ?p .
+  %s
+  ?para a <{namespaces.EKG}Paragraph> ; oa:hasSource ?essay ; schema:position ?number ; oa:hasSelector ?p .
   ?p oa:start ?start ; oa:end ?end .
 }} ORDER BY ?number
 """
 
 _CHECKSUM_QUERY = """
 PREFIX schema: <http://schema.org/>
-SELECT ?essay ?sha WHERE { ?essay schema:sha256 ?sha } ORDER BY ?essay
+SELECT ?essay ?sha WHERE { %s ?essay schema:sha256 ?sha } ORDER BY ?essay
 """
 
 
@@ -159,12 +162,20 @@ def _value(term) -> str | None:
     return None if term is None else term.value
 
 
-def verify(store: ox.Store, source: SourceText) -> AnchorReport:
-    """Check checksum, paragraphs and every anchor against the text; raise AnchorError listing all mismatches."""
+def verify(store: ox.Store, source: SourceText, essay: str | None = None) -> AnchorReport:
+    """Check checksum, paragraphs and every anchor against the text; raise AnchorError listing all mismatches.
+
+    ``essay`` (an IRI) limits the check to that essay's checksum, paragraphs and anchors (those whose
+    ``oa:hasSource`` it is), for a corpus where each essay has its own text; None checks them all
+    against ``source``."""
+    scope = "" if essay is None else f"VALUES ?essay {{ <{essay}> }}"
     errors: list[str] = []
-    shas = [row["sha"].value for row in select(store, _CHECKSUM_QUERY, use_default_graph_as_union=True)]
+    shas = [row["sha"].value for row in select(store, _CHECKSUM_QUERY % scope, use_default_graph_as_union=True)]
     if not shas:
-        errors.append("no schema:sha256 is recorded for the essay: offsets cannot be trusted")
+        errors.append(
+            f"no schema:sha256 is recorded for {'the essay' if essay is None else namespaces.shorten(essay)}: "
+            "offsets cannot be trusted"
+        )
     for sha in shas:
         if sha != source.sha256:
             errors.append(
@@ -175,14 +186,14 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
         raise AnchorError("\n".join(errors))
 
     spans = source.paragraph_spans()
-    paragraphs: dict[int, tuple[int, int]] = {}
-    for row in select(store, _PARAGRAPH_QUERY, use_default_graph_as_union=True):
+    paragraphs: dict[str, tuple[int, int]] = {}  # by IRI: in a corpus every essay has a paragraph 1
+    for row in select(store, _PARAGRAPH_QUERY % scope, use_default_graph_as_union=True):
         number, start, end = int(row["number"].value), int(row["start"].value), int(row["end"].value)
         if number > len(spans) or spans[number - 1] != (start, end):
             errors.append(
                 f"{namespaces.shorten(row['para'].value)}: paragraph {number} is not at [{start}, {end}) in the text"
             )
-        paragraphs[number] = (start, end)
+        paragraphs[row["para"].value] = (start, end)
 
     covered: set[int] = set()
     count = 0
@@ -191,7 +202,7 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
     def name(row) -> str:
         return namespaces.shorten(row["anchor"].value)
 
-    for row in select(store, _VERIFY_QUERY, use_default_graph_as_union=True):
+    for row in select(store, _VERIFY_QUERY % scope, use_default_graph_as_union=True):
         count += 1
         exact, start_text, end_text = _value(row["exact"]), _value(row["start"]), _value(row["end"])
         if exact is None or start_text is None or end_text is None:
@@ -209,12 +220,12 @@ def verify(store: ox.Store, source: SourceText) -> AnchorReport:
         if suffix is not None and not source.text.startswith(suffix, end):
             anchor_errors.append(f"{name(row)}: suffix {suffix!r} does not follow the quote")
         number = row["number"]
-        span = paragraphs.get(int(number.value)) if number is not None else None
         if row["para"] is None:
             anchor_errors.append(
                 f"{name(row)}: names no paragraph (dcterms:isPartOf a paragraph with a schema:position)"
             )
             continue
+        span = paragraphs.get(row["para"].value)  # None for a paragraph of another essay
         if span is None or not (span[0] <= start and end <= span[1]):
             anchor_errors.append(
                 f"{name(row)}: [{start}, {end}) is not inside the paragraph it names "

@@ -22,10 +22,19 @@ class BuildError(Exception):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
-        type=Path,
+        action="append",
+        metavar="[SLUG=]PATH",
         default=None,
-        help="the essay's text, to verify every quote and offset against "
-        f"(default: {config.DEFAULT_SOURCE} when it exists)",
+        help="an essay's text, to verify its quotes and offsets against: SLUG=PATH for the essay in "
+        "graph/essays/SLUG/, or PATH for the essay whose text file has that name (or the only essay); "
+        "repeat for several essays (default: each essay's ekg:textFile in --sources)",
+    )
+    parser.add_argument(
+        "--sources",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help=f"the folder holding the essays' texts (default: {config.SOURCES_DIR})",
     )
     parser.add_argument("--out", type=Path, default=config.OUTPUT_DIR, help="the output folder (default: output/)")
     parser.add_argument("--graph-dir", type=Path, default=config.GRAPH_DIR, help=argparse.SUPPRESS)
@@ -33,20 +42,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the final summary line")
 
 
-def resolve_source(requested: Path | None) -> Path | None:
-    """The text to verify against, or None (allowed only outside CI) when there is none."""
-    if requested is not None:
-        if not requested.is_file():
-            raise BuildError(f"--source {requested}: no such file")
-        return requested
-    if config.DEFAULT_SOURCE.is_file():
-        return config.DEFAULT_SOURCE
-    if config.in_ci():
+def resolve_texts(corpus: list, source: Path | list[str] | None, sources_dir: Path | None) -> dict[str, Path | None]:
+    """Slug -> the text each essay is verified against, or None (allowed only outside CI)."""
+    from essaykg.build import sources as sources_mod
+
+    named: dict[str, Path]
+    bare: list[Path]
+    if isinstance(source, Path):
+        named, bare = {}, [source]
+    else:
+        named, bare = sources_mod.parse_source_options(source)
+    folder = config.SOURCES_DIR if sources_dir is None else sources_dir
+    try:
+        texts = sources_mod.resolve(corpus, folder, named, bare)
+    except sources_mod.SourceError as err:
+        raise BuildError(str(err)) from None
+    missing = [essay for essay in corpus if texts[essay.slug] is None]
+    if missing and config.in_ci():
         raise BuildError(
-            f"the essay's text is missing ({config.DEFAULT_SOURCE}); in CI the anchors "
-            "must be verified, so this is a failure. Pass --source PATH."
+            "the text of "
+            + ", ".join(f"{essay.slug} ({folder / essay.text_file})" for essay in missing)
+            + " is missing; in CI the anchors must be verified, so this is a failure. "
+            "Pass --source SLUG=PATH or --sources DIR."
         )
-    return None
+    return texts
 
 
 def _data_graph_triples(quads) -> list[ox.Triple]:
@@ -60,15 +79,21 @@ def _view_graphs(data: ox.Store) -> list[ox.NamedNode | ox.BlankNode]:
 
 
 def build(
-    source: Path | None = None,
+    source: Path | list[str] | None = None,
     out_dir: Path = config.OUTPUT_DIR,
     *,
+    sources_dir: Path | None = None,
     graph_dir: Path = config.GRAPH_DIR,
     ontology_dir: Path = config.ONTOLOGY_DIR,
     log=print,
 ) -> dict:
-    """Run the whole build; return the summary. Raises BuildError, LoadError or export.WriteError."""
+    """Run the whole build; return the summary. Raises BuildError, LoadError or export.WriteError.
+
+    ``source``: a text (the essay whose file has that name, or the only essay), or ``--source``
+    values (``SLUG=PATH`` or ``PATH``); the other essays' texts come from ``sources_dir`` (default
+    config.SOURCES_DIR)."""
     from essaykg.build import anchors, export, validate
+    from essaykg.build import sources as sources_mod
     from essaykg.build import summary as summary_mod
     from essaykg.view import pages as view
 
@@ -77,7 +102,6 @@ def build(
     def step(message: str) -> None:
         log(f"[{time.perf_counter() - started:5.2f}s] {message}")
 
-    source_path = resolve_source(source)
     sources = load_sources(graph_dir, ontology_dir)
     data = sources.data
     quad_count = len(data)
@@ -97,32 +121,41 @@ def build(
         )
     step("SHACL: conforms" + engine)
 
-    verified = None
-    source_sha = None
-    text = None
-    if source_path is None:
-        step("WARNING: no source text found: anchors were NOT verified (pass --source PATH)")
-    else:
+    corpus = sources_mod.essays(data)
+    texts = resolve_texts(corpus, source, sources_dir)
+    verified: dict[str, int] = {}
+    essay_texts: dict[str, str] = {}  # slug -> the words, for the readers
+    for essay in corpus:
+        path = texts[essay.slug]
+        if path is None:
+            step(
+                f"WARNING: the text of {essay.slug} ({essay.text_file}) is not in "
+                f"{config.SOURCES_DIR if sources_dir is None else sources_dir}: its anchors were NOT verified "
+                f"(pass --source {essay.slug}=PATH)"
+            )
+            continue
         try:
-            text = anchors.SourceText.read(source_path)
-            report = anchors.verify(data, text)
+            text = anchors.SourceText.read(path)
+            report = anchors.verify(data, text, essay.iri)
         except anchors.AnchorError as err:
-            raise BuildError(f"anchors do not match {source_path}:\n{err}") from None
+            raise BuildError(f"anchors of essay {essay.slug} do not match {path}:\n{err}") from None
         except (OSError, UnicodeDecodeError) as err:
-            raise BuildError(f"cannot read the essay's text {source_path}: {err}") from None
-        verified, source_sha = report.verified, text.sha256
+            raise BuildError(f"cannot read the text of essay {essay.slug}, {path}: {err}") from None
+        verified[essay.slug] = report.verified
+        essay_texts[essay.slug] = text.text
         step(
-            f"verified {report.verified} anchors against {source_path.name} "
+            f"{essay.slug}: verified {report.verified} anchors against {path.name} "
             f"(paragraphs with anchors: {len(report.paragraphs_covered)}/{report.paragraphs_total})"
         )
-        _check_mentions(graph_dir, source_path)
-        step("mentions: graph/essays/her-2023/mentions.trig is what `python build.py mentions` writes")
+        if _check_mentions(graph_dir, essay.slug, path):
+            step(f"{essay.slug}: mentions.trig is what `python build.py mentions` writes")
 
     problems = _run_checks(data, sources, checks)
     if problems:
         raise BuildError("quality checks failed:\n" + "\n".join(f"  {p}" for p in problems))
     step(f"quality checks: {len(checks)} passed")
 
+    earlier = _earlier_artifacts(out_dir)
     with export.Staging(out_dir) as staging:
         # Written first: on a large graph Oxigraph writes these on threads while the pages are made.
         staging.add(_rdf_artifacts(data, quad_count, view_graphs))
@@ -136,7 +169,7 @@ def build(
                 + (ontology_dir / "shapes.ttl").read_bytes(),
             }
         )
-        stats = summary_mod.summarize(data, verified, source_sha)
+        stats = summary_mod.summarize(data, corpus, verified)
         step("summarized")
         try:
             staging.add(
@@ -145,7 +178,7 @@ def build(
                     stats,
                     sources.ontology,
                     ontology_dir / "ontology.ttl",
-                    None if text is None else text.text,
+                    essay_texts,
                     step,
                 )
             )
@@ -157,19 +190,49 @@ def build(
             return {"summary.json": (json.dumps(stats, indent=2, ensure_ascii=False) + "\n").encode()}
 
         staging.commit(then=summary_file)
+    _remove_stale(out_dir, earlier - set(stats["artifacts"]) - {"summary.json"})
     step(f"wrote {len(stats['artifacts']) + 1} files to {out_dir}")
     return stats
 
 
-def _check_mentions(graph_dir: Path, source_path: Path) -> None:
-    """mentions.trig must be what `python build.py mentions` writes from the names and the text.
-    Checked for the project's graph/ and for any graph folder that has the file (a synthetic corpus
-    for benchmarks has none)."""
+def _earlier_artifacts(out_dir: Path) -> set[str]:
+    """The files the last build wrote into ``out_dir``, as its summary.json lists them."""
+    try:
+        listed = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))["artifacts"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {name for name in listed if isinstance(name, str)} if isinstance(listed, dict) else set()
+
+
+def _remove_stale(out_dir: Path, names: set[str]) -> None:
+    """Remove what an earlier build wrote and this one did not (argument.html before the pages moved
+    into essays/SLUG/, the pages of an essay since removed), so output/ holds one build. Only plain
+    relative names inside ``out_dir`` are touched; emptied folders go too."""
+    root = out_dir.resolve()
+    for name in sorted(names):
+        path = (out_dir / name).resolve()
+        if Path(name).is_absolute() or ".." in Path(name).parts or not path.is_relative_to(root):
+            continue
+        try:
+            path.unlink(missing_ok=True)
+            for folder in path.parents:
+                if folder == root or not folder.is_dir() or any(folder.iterdir()):
+                    break
+                folder.rmdir()
+        except OSError:
+            continue  # a stale file that cannot go is left; the new artifacts are in place
+
+
+def _check_mentions(graph_dir: Path, slug: str, source_path: Path) -> bool:
+    """An essay's mentions.trig must be what `python build.py mentions` writes from the names and
+    the text. Only the project's essay has the command's rules (mentions-settled.tsv); an essay
+    folder without the file (a second essay, a synthetic corpus for benchmarks) is not checked.
+    True when the file was checked."""
     from essaykg.build import mentions
     from essaykg.build.load import LoadError
 
-    if graph_dir.resolve() != config.GRAPH_DIR.resolve() and not (graph_dir / mentions.OUTPUT).is_file():
-        return
+    if slug != mentions.ESSAY_DIR.name or not (graph_dir / mentions.OUTPUT).is_file():
+        return False
     try:
         problem = mentions.stale(graph_dir, source_path)
     except (mentions.MentionError, LoadError) as err:
@@ -177,8 +240,9 @@ def _check_mentions(graph_dir: Path, source_path: Path) -> None:
     if problem:
         raise BuildError(
             f"the mentions are not current: {problem}\n"
-            f"run `{config.COMMAND} mentions` to rewrite graph/essays/her-2023/mentions.trig"
+            f"run `{config.COMMAND} mentions` to rewrite graph/{mentions.OUTPUT}"
         )
+    return True
 
 
 def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode | ox.BlankNode]) -> dict:
@@ -248,13 +312,13 @@ def _run_checks(data: ox.Store, sources, checks) -> list:
 
 
 def summary_line(stats: dict) -> str:
-    verified = (
-        f"{stats['anchors_verified']}/{stats['anchors']} anchors verified"
-        if stats["source"]["verified"]
-        else "anchors NOT verified"
+    unverified = sorted(slug for slug, essay in stats["essays"].items() if not essay["verified"])
+    verified = f"{stats['anchors_verified']}/{stats['anchors']} anchors verified" + (
+        f" (NOT verified: {', '.join(unverified)})" if unverified else ""
     )
+    essays = f"{len(stats['essays'])} essays: " if len(stats["essays"]) > 1 else ""
     return (
-        f"built {stats['triples']} triples in {len(stats['graphs'])} graphs "
+        f"built {essays}{stats['triples']} triples in {len(stats['graphs'])} graphs "
         f"({stats['claim_graphs']} claim graphs): {stats['entities']} entities, {stats['themes']} themes, "
         f"{stats['claims']} claims, {stats['quotations']} quotations; {verified}; "
         f"paragraphs covered {stats['paragraphs_covered']}/{stats['paragraphs']}"
@@ -266,7 +330,14 @@ def run(args: argparse.Namespace) -> int:
 
     log = (lambda _msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
-        stats = build(args.source, args.out, graph_dir=args.graph_dir, ontology_dir=args.ontology_dir, log=log)
+        stats = build(
+            args.source,
+            args.out,
+            sources_dir=args.sources,
+            graph_dir=args.graph_dir,
+            ontology_dir=args.ontology_dir,
+            log=log,
+        )
     except (LoadError, BuildError) as err:
         print(f"build failed: {err}", file=sys.stderr)
         print("nothing was written; the previous artifacts are unchanged", file=sys.stderr)

@@ -377,6 +377,7 @@ def _evidence(res, anchor: str, label_of) -> dict:
         "end": None,
         "paragraph": None,
         "source": None,
+        "essay": None,
         "sourceLabel": "",
         "sourceUrl": None,
     }
@@ -395,6 +396,7 @@ def _evidence(res, anchor: str, label_of) -> dict:
             item["paragraph"] = int(position)
     for source in a.objects(OA + "hasSource"):
         item["source"] = source
+        item["essay"] = namespaces.essay_slug(source)  # whose reader holds the passage
         item["sourceLabel"] = label_of(source)
         urls = res(source).objects(SCHEMA + "url") or [v for v, _ in res(source).literals.get(SCHEMA + "url", [])]
         url = next((u for u in sorted(urls) if _safe_href(u)), None)
@@ -409,8 +411,9 @@ def _essay_title(resources: dict[str, Resource]) -> str:
         if r.types() & {SCHEMA + "OpinionNewsArticle", SCHEMA + "Article", SCHEMA + "NewsArticle"}
         and r.literal(SCHEMA + "headline", *LABEL_PROPS)
     )
-    preferred = namespaces.ESSAY_IRI if namespaces.ESSAY_IRI in essays else (essays[0] if essays else None)
-    title = resources[preferred].literal(SCHEMA + "headline", *LABEL_PROPS) if preferred else None
+    if len(essays) > 1:
+        return f"a corpus of {len(essays)} essays"
+    title = resources[essays[0]].literal(SCHEMA + "headline", *LABEL_PROPS) if essays else None
     return title or "the essay"  # every one of essays has a headline
 
 
@@ -774,8 +777,11 @@ def render_with_csp(template, scripts_expected: int, *, data_json: str, **contex
     return html.replace(_HASHES, hashes).encode("utf-8")
 
 
-def render_pages(store: ox.Store, summary: dict) -> dict[str, bytes]:
+def render_pages(store: ox.Store, summary: dict, *, corpus: bool = False) -> dict[str, bytes]:
     """File name -> bytes of each page: ``graph.html`` (everything) and ``themes.html`` (the scheme).
+
+    ``corpus``: the pages sit at the top of the output, above each essay's folder
+    (``essays/<slug>/reader.html``), rather than in one essay's folder beside its reader.
 
     ``store`` holds the data quads in their named graphs; ``summary["kinds"]`` is the count per kind
     from :func:`essaykg.kinds.kinds_in`, and the graph view must draw exactly that many nodes:
@@ -792,8 +798,11 @@ def render_pages(store: ox.Store, summary: dict) -> dict[str, bytes]:
     env = environment()
     vis = vis_script()
     note = summary.get("view_note") if isinstance(summary, dict) else None
+    graph_data = _graph_page_data(model, note)
+    graph_data["readerInEssayFolders"] = corpus
+    graph_data["essayFolder"] = not corpus  # the page sits in essays/<slug>/, beside that essay's other pages
     return {
-        "graph.html": _render(_graph_page_data(model, note), env, vis),
+        "graph.html": _render(graph_data, env, vis),
         "themes.html": _render(_themes_page_data(model), env, vis),
     }
 

@@ -47,14 +47,15 @@ def view_of(data: ox.Store, stats: dict) -> tuple[ox.Store, dict, str]:
     keep: dict[ox.NamedNode, None] = {}
     for claim in claims:
         group = [claim] + [n for n in neighbours(claim) if n not in keep]
-        if len(keep) + len(group) > VIEW_NODES - 1:  # the essay itself is drawn too
+        if len(keep) + len(group) > VIEW_NODES - 1:  # the essay itself is drawn too (a corpus: its first essays)
             break
         keep.update(dict.fromkeys(group))
     view = ox.Store()
     evidence = ox.NamedNode(namespaces.EKG + "evidence")
     selector = ox.NamedNode("http://www.w3.org/ns/oa#hasSelector")
-    essay = ox.NamedNode(namespaces.ESSAY_IRI)
-    for node in [*keep, essay]:
+    sha256 = ox.NamedNode(namespaces.SCHEMA + "sha256")
+    essays = sorted({q.subject for q in data.quads_for_pattern(None, sha256, None)}, key=str)
+    for node in [*keep, *essays]:
         view.extend(data.quads_for_pattern(node, None, None))
         for quad in data.quads_for_pattern(node, evidence, None):
             anchor = quad.object

@@ -1,6 +1,7 @@
 """Anchors: the helper locates quotes exactly; the build checks every anchor against the text."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -158,9 +159,9 @@ def tiny_store(*blocks: str, sha: str | None = TINY_SHA, paragraphs: str | None 
     return store
 
 
-def verify_error(store: ox.Store, source=None) -> list[str]:
+def verify_error(store: ox.Store, source=None, essay: str | None = None) -> list[str]:
     with pytest.raises(anchors.AnchorError) as failure:
-        anchors.verify(store, source or tiny_source())
+        anchors.verify(store, source or tiny_source(), essay)
     return str(failure.value).splitlines()
 
 
@@ -212,7 +213,7 @@ def test_paragraph_at_wrong_offsets_is_refused():
 def test_paragraph_beyond_the_text_is_refused_and_the_last_one_is_not():
     last = anchor_cli.paragraphs_trig(tiny_source(), 3)
     assert anchors.verify(tiny_store(paragraphs=last), tiny_source()).paragraphs_total == 3
-    extra = last + ("    para:4 a ekg:Paragraph ; schema:position 4 ; oa:hasSelector selector:paragraph-4 .\n"
+    extra = last + ("    para:4 a ekg:Paragraph ; schema:position 4 ; oa:hasSource her:essay ; oa:hasSelector selector:paragraph-4 .\n"
                     "    selector:paragraph-4 oa:start 54 ; oa:end 54 .\n")
     assert verify_error(tiny_store(paragraphs=extra)) == ["para:4: paragraph 4 is not at [54, 54) in the text"]
 
@@ -404,3 +405,56 @@ def test_locate_at_gives_the_quote_with_its_context():
     source = anchors.SourceText(path=Path("tiny.txt"), text="One line.\nTwo lines.", sha256="0")
     located = anchors.locate_at(source, 14, 19)
     assert (located.exact, located.prefix, located.suffix, located.paragraph) == ("lines", "Two ", ".", 2)
+
+
+# ---------------------------------------------------------------------------- two essays, two texts
+
+OTHER = "Zulu yankee.\nXray whiskey victor."  # a second essay's text: paragraphs [0, 12) [13, 33)
+
+
+def two_essay_store(other_anchor: str) -> ox.Store:
+    """The tiny essay (her:essay) and a second one, each with its paragraphs, checksum and anchors."""
+    base = namespaces.essay_base("other")
+    other = (f'<{base}essay> <{namespaces.SCHEMA}sha256> "sha-of-other" .\n'
+             + anchor_cli.paragraphs_trig(tiny_source(OTHER), 2, f"<{base}essay>").replace("para:", f"<{base}paragraph/")
+             .replace("selector:paragraph-", f"<{base}selector/paragraph-"))
+    other = re.sub(rf"(<{re.escape(base)}(?:paragraph|selector/paragraph-)/?\d+)", r"\1>", other)
+    return tiny_store(anchor_trig("beta", "beta", 8, 12, 1), other + other_anchor)
+
+
+def other_anchor(exact: str, start: int, end: int, para_iri: str) -> str:
+    base = namespaces.essay_base("other")
+    return (f"<{base}anchor/a> a oa:SpecificResource ; oa:hasSource <{base}essay> ; dcterms:isPartOf <{para_iri}> ;"
+            f" oa:hasSelector <{base}selector/a-q>, <{base}selector/a-p> .\n"
+            f"<{base}selector/a-q> a oa:TextQuoteSelector ; oa:exact {anchors._literal(exact)} .\n"
+            f"<{base}selector/a-p> a oa:TextPositionSelector ; oa:start {start} ; oa:end {end} .\n")
+
+
+def test_each_essay_is_verified_against_its_own_text_alone():
+    base = namespaces.essay_base("other")
+    store = two_essay_store(other_anchor("whiskey", 18, 25, f"{base}paragraph/2"))
+    assert anchors.verify(store, tiny_source(), namespaces.ESSAY_IRI) == anchors.AnchorReport(
+        verified=1, paragraphs_covered=[1], paragraphs_total=3)
+    assert anchors.verify(store, tiny_source(OTHER, "sha-of-other"), base + "essay") == anchors.AnchorReport(
+        verified=1, paragraphs_covered=[2], paragraphs_total=2)
+    # the other essay's checksum is not the tiny text's, and the tiny essay's not the other's
+    with pytest.raises(anchors.AnchorError, match="^checksum mismatch: the anchors were made on a text with "
+                       "SHA-256 sha-of-other, but tiny.txt has sha-of-tiny$"):
+        anchors.verify(store, tiny_source(), base + "essay")
+    # without an essay, every checksum must match the one text: two essays cannot
+    with pytest.raises(anchors.AnchorError, match="checksum mismatch"):
+        anchors.verify(store, tiny_source())
+
+
+def test_an_essay_without_a_checksum_is_named():
+    with pytest.raises(anchors.AnchorError, match="^no schema:sha256 is recorded for <https://w3id.org/essay-kg/"
+                       "essay/nowhere/essay>: offsets cannot be trusted$"):
+        anchors.verify(tiny_store(), tiny_source(), namespaces.essay_iri("nowhere"))
+
+
+def test_an_anchor_may_not_name_a_paragraph_of_another_essay():
+    # "whiskey" is at [18, 25) of the other text, inside the other essay's paragraph 2; the anchor names
+    # the tiny essay's paragraph 2, which spans the same offsets in its own text
+    store = two_essay_store(other_anchor("whiskey", 18, 25, namespaces.PREFIXES["para"] + "2"))
+    assert verify_error(store, tiny_source(OTHER, "sha-of-other"), namespaces.essay_base("other") + "essay") == [
+        "<https://w3id.org/essay-kg/essay/other/anchor/a>: [18, 25) is not inside the paragraph it names (para:2)"]

@@ -9,7 +9,7 @@ import pytest
 from _golden import FIXTURES, SUMMARY
 
 from essaykg import config, namespaces
-from essaykg.build import pipeline, validate
+from essaykg.build import pipeline, sources, validate
 from essaykg.build.load import ONTOLOGY_GRAPH, load_sources, store_of
 from essaykg.view import shown
 
@@ -21,44 +21,73 @@ def test_a_build_logs_each_step_it_ran(source_path, tmp_path):
     assert [line.split("] ", 1)[1] for line in lines] == [
         f"loaded {SUMMARY['triples']} quads from 11 files",
         "SHACL: conforms",
-        f"verified {SUMMARY['anchors']} anchors against {source_path.name} (paragraphs with anchors: 28/28)",
-        "mentions: graph/essays/her-2023/mentions.trig is what `python build.py mentions` writes",
+        f"her-2023: verified {SUMMARY['anchors']} anchors against {source_path.name} (paragraphs with anchors: 28/28)",
+        "her-2023: mentions.trig is what `python build.py mentions` writes",
         "quality checks: 13 passed",
         "summarized",
-        "argument.argdown: the argument in Argdown, written",
         "rendered graph.html, themes.html",
-        "drew the argument map",
         "documented the ontology: ontology.html",
-        "reader.html: the annotated reader, rendered",
-        f"wrote 14 files to {tmp_path / 'out'}",
+        "essays/her-2023/: graph.html, argument.html, argument.argdown, reader.html",
+        "index.html: the corpus overview, rendered",
+        f"wrote 16 files to {tmp_path / 'out'}",
     ]
 
 
 def test_summary_line_says_what_was_built():
     stats = {"triples": 10, "graphs": {"a": 4, "b": 6}, "claim_graphs": 1, "entities": 2, "themes": 3, "claims": 4,
              "quotations": 5, "anchors_verified": 6, "anchors": 7, "paragraphs_covered": 8, "paragraphs": 9,
-             "source": {"verified": True}}
+             "essays": {"one": {"verified": True}}}
     assert pipeline.summary_line(stats) == (
         "built 10 triples in 2 graphs (1 claim graphs): 2 entities, 3 themes, 4 claims, 5 quotations; "
         "6/7 anchors verified; paragraphs covered 8/9")
-    stats["source"]["verified"] = False
-    assert "quotations; anchors NOT verified; paragraphs" in pipeline.summary_line(stats)
+    stats["essays"]["two"] = {"verified": False}
+    stats["essays"]["a-third"] = {"verified": False}
+    assert pipeline.summary_line(stats) == (
+        "built 3 essays: 10 triples in 2 graphs (1 claim graphs): 2 entities, 3 themes, 4 claims, 5 quotations; "
+        "6/7 anchors verified (NOT verified: a-third, two); paragraphs covered 8/9")
 
 
-def test_resolve_source(tmp_path, monkeypatch):
+def _essay(slug: str, text_file: str) -> sources.Essay:
+    return sources.Essay(iri=namespaces.essay_iri(slug), slug=slug, title=slug, text_file=text_file, sha256="0" * 64)
+
+
+def test_resolve_texts(tmp_path, monkeypatch):
     text = tmp_path / "t.txt"
     text.write_text("x", encoding="utf-8")
-    assert pipeline.resolve_source(text) == text
+    one = [_essay("one", "declared.txt")]
+    assert pipeline.resolve_texts(one, text, tmp_path) == {"one": text}  # the only essay: whatever the name
     with pytest.raises(pipeline.BuildError, match=f"^--source {tmp_path / 'nope'}: no such file$"):
-        pipeline.resolve_source(tmp_path / "nope")
-    monkeypatch.setattr(config, "DEFAULT_SOURCE", text)
-    assert pipeline.resolve_source(None) == text
-    monkeypatch.setattr(config, "DEFAULT_SOURCE", tmp_path / "absent")
+        pipeline.resolve_texts(one, tmp_path / "nope", tmp_path)
+    declared = tmp_path / "declared.txt"
+    declared.write_text("y", encoding="utf-8")
+    assert pipeline.resolve_texts(one, None, tmp_path) == {"one": declared}  # found in the sources folder
+    monkeypatch.setattr(config, "SOURCES_DIR", tmp_path)
+    assert pipeline.resolve_texts(one, None, None) == {"one": declared}  # the default sources folder
+    declared.unlink()
     monkeypatch.setenv("CI", "false")
-    assert pipeline.resolve_source(None) is None
+    assert pipeline.resolve_texts(one, None, tmp_path) == {"one": None}
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pipeline.BuildError, match="in CI the anchors must be verified"):
-        pipeline.resolve_source(None)
+    with pytest.raises(pipeline.BuildError, match=r"^the text of one \(.*declared.txt\) is missing; in CI the anchors"):
+        pipeline.resolve_texts(one, None, tmp_path)
+
+
+def test_resolve_texts_of_a_corpus(tmp_path, monkeypatch):
+    monkeypatch.setenv("CI", "false")
+    corpus = [_essay("one", "one.txt"), _essay("two", "two.txt")]
+    (tmp_path / "one.txt").write_text("1", encoding="utf-8")
+    other = tmp_path / "elsewhere.txt"
+    other.write_text("2", encoding="utf-8")
+    assert pipeline.resolve_texts(corpus, None, tmp_path) == {"one": tmp_path / "one.txt", "two": None}
+    assert pipeline.resolve_texts(corpus, [f"two={other}"], tmp_path) == {"one": tmp_path / "one.txt", "two": other}
+    renamed = tmp_path / "sub" / "two.txt"  # a bare path goes to the essay whose text file has its name
+    renamed.parent.mkdir()
+    renamed.write_text("2", encoding="utf-8")
+    assert pipeline.resolve_texts(corpus, [str(renamed)], tmp_path)["two"] == renamed
+    with pytest.raises(pipeline.BuildError, match=r"no essay declares a text file named 'elsewhere.txt'; name the essay: "
+                       r"--source SLUG=.*elsewhere.txt \(essays: one, two\)$"):
+        pipeline.resolve_texts(corpus, [str(other)], tmp_path)
+    with pytest.raises(pipeline.BuildError, match=r"^--source three=.*: no essay 'three' \(essays: one, two\)$"):
+        pipeline.resolve_texts(corpus, [f"three={other}"], tmp_path)
 
 
 def _graph(value: str) -> ox.NamedNode:
@@ -136,7 +165,7 @@ def test_a_broken_anchor_fails_the_build_naming_the_text(sources_copy, source_pa
         pipeline.build(source_path, sources_copy.out_dir, graph_dir=sources_copy.graph_dir,
                        ontology_dir=sources_copy.ontology_dir, log=lambda _m: None)
     assert str(failure.value) == (
-        f"anchors do not match {source_path}:\nanchor:p16-disordered-passivity: expected 'disordered passivity' "
+        f"anchors of essay her-2023 do not match {source_path}:\nanchor:p16-disordered-passivity: expected 'disordered passivity' "
         "at [7363, 7382), found 'isordered passivity'")
     assert not sources_copy.out_dir.exists()
 
@@ -144,7 +173,7 @@ def test_a_broken_anchor_fails_the_build_naming_the_text(sources_copy, source_pa
 def test_an_unreadable_text_is_a_build_error(sources_copy, tmp_path):
     bad = tmp_path / "latin1.txt"
     bad.write_bytes(b"caf\xe9")
-    with pytest.raises(pipeline.BuildError, match=f"^cannot read the essay's text {bad}: "):
+    with pytest.raises(pipeline.BuildError, match=f"^cannot read the text of essay her-2023, {bad}: "):
         pipeline.build(bad, sources_copy.out_dir, graph_dir=sources_copy.graph_dir,
                        ontology_dir=sources_copy.ontology_dir, log=lambda _m: None)
 

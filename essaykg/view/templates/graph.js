@@ -273,9 +273,11 @@
         where.appendChild(el("span", { className: "source-url" }, linkOrText(ev.sourceUrl, ev.sourceUrl)));
       }
     }
-    // the passage in the annotated reader (reader.html#<anchor's local name>), built with the essay's text
+    // the passage in its essay's annotated reader (reader.html#<anchor's local name>, in essays/<slug>/
+    // from the corpus's page), built with the essay's text
     where.appendChild(document.createTextNode(" · "));
-    where.appendChild(el("a", { className: "in-context", href: "reader.html#" + encodeURIComponent(ev.anchor.replace(/^.*[\/#]/, "")),
+    var reader = (data.readerInEssayFolders && ev.essay ? "essays/" + encodeURIComponent(ev.essay) + "/" : "") + "reader.html#";
+    where.appendChild(el("a", { className: "in-context", href: reader + encodeURIComponent(ev.anchor.replace(/^.*[\/#]/, "")),
                                 text: "read in context" }));
     return el("div", { className: "evidence", "data-anchor": ev.anchor }, quote, where);
   }
