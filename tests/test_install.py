@@ -53,7 +53,7 @@ def test_pip_install_gives_the_essaykg_command(tmp_path, source_path, built):
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("built ")
     assert {p.name for p in out.iterdir()} == {p.name for p in built.out_dir.iterdir()}
-    for name in ("essay-kg.trig", "graph.html", "argument.html", "reader.html"):
+    for name in ("essay-kg.trig", "graph.html", "index.html", "essays/her-2023/argument.html", "essays/her-2023/reader.html"):
         assert (out / name).read_bytes() == (built.out_dir / name).read_bytes(), name  # same bytes
     assert json.loads((out / "summary.json").read_text())["triples"] == built.summary["triples"]
 

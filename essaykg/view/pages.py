@@ -16,22 +16,58 @@ class ViewError(Exception):
     """A page cannot be made from this graph; the message names the page and why."""
 
 
+def essay_part(data: ox.Store, slug: str) -> ox.Store:
+    """What an essay's own pages draw: its named graphs (their IRIs start with its base), and of the
+    shared graphs the themes and whatever its graphs refer to, with what those refer to in turn."""
+    from essaykg import namespaces
+
+    part = ox.Store()
+    own = [g for g in data.named_graphs() if isinstance(g, ox.NamedNode) and namespaces.essay_slug(g.value) == slug]
+    for graph in own:
+        part.extend(data.quads_for_pattern(None, None, None, graph))
+    shared = [g for g in data.named_graphs() if namespaces.essay_slug(g.value) is None]
+    themes = ox.NamedNode(namespaces.PREFIXES["kg"] + "themes")
+    wanted = {q.object for q in part if not isinstance(q.object, ox.Literal)}
+    seen: set[ox.NamedNode | ox.BlankNode | ox.Triple] = set()
+    while wanted - seen:
+        node = (wanted - seen).pop()
+        seen.add(node)
+        if isinstance(node, ox.Triple):
+            continue
+        for shared_graph in shared:
+            if shared_graph == themes:
+                continue
+            for quad in data.quads_for_pattern(node, None, None, shared_graph):
+                part.add(quad)
+                if not isinstance(quad.object, ox.Literal):
+                    wanted.add(quad.object)
+    if themes in shared:
+        part.extend(data.quads_for_pattern(None, None, None, themes))
+    return part
+
+
 def render_all(
     data: ox.Store,
     stats: dict,
     ontology: list[ox.Quad],
     ontology_file: Path,
-    text: str | None,
+    texts: dict[str, str],
     step: Callable[[str], None],
 ) -> dict[str, bytes]:
-    """File name -> bytes: argument.argdown, graph.html, themes.html, argument.html, ontology.html,
-    and reader.html when the essay's ``text`` is given (the reader shows its words).
+    """File name -> bytes: the corpus's pages (index.html, graph.html, themes.html, ontology.html) and,
+    in ``essays/<slug>/``, each essay's (graph.html, argument.html, argument.argdown, and reader.html
+    when its text is in ``texts``, slug -> words: the reader shows them).
 
     ``ontology`` is the ontology's quads (they name the argument's link kinds); ``ontology_file``
-    is documented as written; ``stats`` is the build's summary (the graph view checks its counts)."""
+    is documented as written; ``stats`` is the build's summary (the graph view checks its counts,
+    the overview lists its ``essays``)."""
+    from collections import Counter
+
+    from essaykg import kinds
     from essaykg.view import (
         argdown,
         argument_map,
+        corpus_page,
         graph_page,
         ontology_docs,
         reader,
@@ -39,30 +75,37 @@ def render_all(
     )
 
     files: dict[str, bytes] = {}
-    try:
-        files["argument.argdown"] = argdown.argdown(data, ontology)
-    except argdown.ArgdownError as err:
-        raise ViewError(f"the argument cannot be written in Argdown: {err}") from None
-    step("argument.argdown: the argument in Argdown, written")
-
     drawn, drawn_stats, note = shown.view_of(data, stats)
-    graph_pages = graph_page.render_pages(drawn, drawn_stats)
+    graph_pages = graph_page.render_pages(drawn, drawn_stats, corpus=True)
     files.update(graph_pages)
     step("rendered " + ", ".join(sorted(graph_pages)) + note)
-
-    files["argument.html"] = argument_map.render_page(data, ontology)
-    step("drew the argument map")
 
     docs = ontology_docs.ontology_docs(ontology_file)
     files.update(docs)
     step("documented the ontology: " + ", ".join(sorted(docs)))
 
-    if text is None:
-        step("reader.html skipped: the essay's text is not available (pass --source PATH)")
-    else:
+    for slug in sorted(stats["essays"]):
+        folder = f"essays/{slug}/"
+        part = essay_part(data, slug)
         try:
-            files["reader.html"] = reader.render(data, text)
-        except reader.ReaderError as err:
-            raise ViewError(f"the reader cannot be made: {err}") from None
-        step("reader.html: the annotated reader, rendered")
+            files[folder + "argument.argdown"] = argdown.argdown(part, ontology)
+        except argdown.ArgdownError as err:
+            raise ViewError(f"the argument of {slug} cannot be written in Argdown: {err}") from None
+        files[folder + "argument.html"] = argument_map.render_page(part, ontology)
+        counts = Counter(kinds.kinds_in(part).values())
+        drawn, drawn_stats, note = shown.view_of(part, {"kinds": dict(counts), "nodes": sum(counts.values())})
+        files[folder + "graph.html"] = graph_page.render_pages(drawn, drawn_stats)["graph.html"]
+        made = ["graph.html", "argument.html", "argument.argdown"]
+        if slug in texts:
+            try:
+                files[folder + "reader.html"] = reader.render(part, texts[slug])
+            except reader.ReaderError as err:
+                raise ViewError(f"the reader of {slug} cannot be made: {err}") from None
+            made.append("reader.html")
+        else:
+            step(f"{folder}reader.html skipped: the essay's text is not available (pass --source {slug}=PATH)")
+        step(f"{folder}: " + ", ".join(made) + note)
+
+    files["index.html"] = corpus_page.render(data, stats, set(files))
+    step("index.html: the corpus overview, rendered")
     return files

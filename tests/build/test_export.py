@@ -20,6 +20,11 @@ DATA_FILES = ["essay-kg.jsonld", "essay-kg.nq", "essay-kg.nt", "essay-kg.trig", 
               "ontology.ttl", "shapes.ttl", "summary.json"]
 
 
+def _tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (each essay's pages are in essays/SLUG/), by relative path."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def _build_in_subprocess(out_dir: Path, hash_seed: str, source: Path) -> None:
     env = dict(os.environ, PYTHONHASHSEED=hash_seed)
     # the text named, as the `built` fixture names it (under mutmut the default path is not beside the copy)
@@ -31,11 +36,11 @@ def _build_in_subprocess(out_dir: Path, hash_seed: str, source: Path) -> None:
 def test_two_builds_are_byte_identical(built, tmp_path, source_path):
     # A second build in another process, with another hash seed (set and dict order change with it).
     _build_in_subprocess(tmp_path, "12345", source_path)
-    names = sorted(p.name for p in built.out_dir.iterdir())
-    assert names == sorted(p.name for p in tmp_path.iterdir())
-    assert set(DATA_FILES) <= set(names)
-    for name in names:
-        assert (built.out_dir / name).read_bytes() == (tmp_path / name).read_bytes(), name
+    first, second = _tree(built.out_dir), _tree(tmp_path)
+    assert sorted(first) == sorted(second)
+    assert set(DATA_FILES) | {"index.html", "essays/her-2023/argument.html", "essays/her-2023/reader.html"} <= set(first)
+    for name in first:
+        assert first[name] == second[name], name
 
 
 def test_generated_files_say_they_are_generated(built):
@@ -101,14 +106,14 @@ def test_rapper_counts_the_same_triples_as_rdflib(built):
 def test_failed_build_leaves_previous_artifacts_intact(built, sources_copy, source_path):
     out_dir = sources_copy.out_dir
     shutil.copytree(built.out_dir, out_dir)
-    before = {p.name: p.read_bytes() for p in out_dir.iterdir()}
+    before = _tree(out_dir)
     claims = sources_copy.graph_dir / "essays" / "her-2023" / "claims.trig"
     claims.write_text(claims.read_text(encoding="utf-8").replace("ekg:evidence anchor:p27-scifi ;", ""),
                       encoding="utf-8")
     with pytest.raises(pipeline.BuildError, match="claim:science-fiction-explores-the-present ekg:evidence"):
         pipeline.build(source_path, out_dir, graph_dir=sources_copy.graph_dir,
                        ontology_dir=sources_copy.ontology_dir, log=lambda _m: None)
-    assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == before
+    assert _tree(out_dir) == before
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere; see test_write_failure_keeps_old_files")
@@ -228,10 +233,10 @@ def test_large_graphs_are_written_by_oxigraph_with_the_same_graph_and_bytes_ever
                               cwd=config.ROOT, env=dict(os.environ, PYTHONHASHSEED=seed), capture_output=True)
         assert done.returncode == 0, done.stderr
     sorted_dir, large, again = tmp_path / "sorted", tmp_path / "large-1", tmp_path / "large-2"
-    names = sorted(p.name for p in large.iterdir())
-    assert names == sorted(p.name for p in sorted_dir.iterdir()) and set(DATA_FILES) <= set(names)
-    for name in names:
-        assert (large / name).read_bytes() == (again / name).read_bytes(), name
+    large_files, again_files = _tree(large), _tree(again)
+    assert sorted(large_files) == sorted(_tree(sorted_dir)) and set(DATA_FILES) <= set(large_files)
+    for name in large_files:
+        assert large_files[name] == again_files[name], name
     assert (large / "essay-kg.nq").read_bytes() != (sorted_dir / "essay-kg.nq").read_bytes()  # not the sorted path
 
     everything = _quads(sorted_dir / "essay-kg.nq", ox.RdfFormat.N_QUADS)

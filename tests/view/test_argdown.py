@@ -43,7 +43,7 @@ def exported(built, tmp_path_factory) -> tuple[dict, Path]:
             pytest.fail(f"{CLI} is missing: run npm ci")
         pytest.skip(f"{CLI} is missing: run npm ci")
     out = tmp_path_factory.mktemp("argdown")
-    document = built.out_dir / "argument.argdown"
+    document = built.out_dir / "essays" / "her-2023" / "argument.argdown"
     env = {**os.environ, "NO_COLOR": "1"}
     for command in (["json", str(document), str(out)], ["map", "--format", "svg", str(document), str(out)]):
         done = subprocess.run([str(CLI), *command], capture_output=True, text=True, timeout=300, env=env)

@@ -139,7 +139,7 @@ def open_map(browser, built):  # noqa: F811
     def _open(fragment: str = "", viewport: dict = VIEWPORT):
         context = browser.new_context(viewport=viewport, service_workers="block")
         page = context.new_page()
-        path = built.out_dir / "argument.html"
+        path = built.out_dir / "essays" / "her-2023" / "argument.html"
         view = type("View", (), {})()
         view.page, view.url, view.requests, view.console, view.errors = page, path.resolve().as_uri(), [], [], []
         page.on("request", lambda r: view.requests.append(r.url))

@@ -291,26 +291,30 @@ def test_paragraph_that_is_not_a_line_of_the_text_is_refused():
 
 def test_build_without_the_text_makes_no_reader_and_says_so(tmp_path, monkeypatch):
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr(config, "DEFAULT_SOURCE", tmp_path / "no-such-essay.txt")
+    monkeypatch.setattr(config, "SOURCES_DIR", tmp_path)  # the essay's text file is not in it
     lines: list[str] = []
     summary = pipeline.build(None, tmp_path / "out", log=lines.append)
-    assert not (tmp_path / "out" / "reader.html").exists()
-    assert "reader.html" not in summary["artifacts"] and "graph.html" in summary["artifacts"]
+    assert not (tmp_path / "out" / "essays" / "her-2023" / "reader.html").exists()
+    assert "essays/her-2023/reader.html" not in summary["artifacts"]
+    assert "essays/her-2023/argument.html" in summary["artifacts"]
     said = [line for line in lines if "reader.html" in line]
     assert len(said) == 1
-    assert said[0].endswith("] reader.html skipped: the essay's text is not available (pass --source PATH)")
+    assert said[0].endswith(
+        "] essays/her-2023/reader.html skipped: the essay's text is not available (pass --source her-2023=PATH)")
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert 'href="essays/her-2023/argument.html"' in index and "reader.html" not in index
 
 
 @pytest.fixture(scope="module")
 def essay(built) -> SimpleNamespace:
-    page_path = built.out_dir / "reader.html"
+    page_path = built.out_dir / "essays" / "her-2023" / "reader.html"
     page = page_path.read_text(encoding="utf-8")
     return SimpleNamespace(path=page_path, page=page, markup=Markup(page),
                            store=load_store(built.out_dir / "essay-kg.trig"), summary=built.summary)
 
 
 def test_build_with_the_text_makes_the_reader(essay, source_path):
-    assert essay.summary["artifacts"]["reader.html"] == essay.path.stat().st_size
+    assert essay.summary["artifacts"]["essays/her-2023/reader.html"] == essay.path.stat().st_size
     rendered = reader.render(essay.store, source_path.read_text(encoding="utf-8"))
     assert rendered == essay.path.read_bytes()  # byte-for-byte the same from the same data
 
@@ -498,7 +502,7 @@ def test_graph_view_links_each_evidence_to_its_place_in_the_reader(essay, built,
     anchors = _anchor_rows(essay.store)
     claim = min(n for _a in anchors.values() for k, n, _l in _a["labels"] if k == "claim")
     evidence = sorted(n for n, a in anchors.items() if any(node == claim for _k, node, _l in a["labels"]))
-    view = open_reader(built.out_dir / "reader.html")  # the reader first: the graph page is opened in its context
+    view = open_reader(built.out_dir / "essays" / "her-2023" / "reader.html")  # the reader first: the graph page is opened in its context
     page = view.context.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -507,11 +511,18 @@ def test_graph_view_links_each_evidence_to_its_place_in_the_reader(essay, built,
     page.goto(graph_url + "#" + _quote(claim))
     page.wait_for_selector("#panel .evidence a.in-context")
     hrefs = page.locator("#panel .evidence a.in-context").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-    assert hrefs == [f"reader.html#{n}" for n in sorted(evidence, key=lambda n: (anchors[n]["start"], n))]
+    # the corpus's graph view links into the essay's folder; the essay's own graph view sits beside its reader
+    assert hrefs == [f"essays/her-2023/reader.html#{n}" for n in sorted(evidence, key=lambda n: (anchors[n]["start"], n))]
     for href in hrefs:
         assert href.split("#", 1)[1] in essay.markup.ids
     assert [r.split("#")[0] for r in requests] == [graph_url] and page.evaluate("window.__csp") == []
+    own = (built.out_dir / "essays" / "her-2023" / "graph.html").resolve().as_uri()
+    page.goto(own + "#" + _quote(claim))
+    page.wait_for_selector("#panel .evidence a.in-context")
+    assert page.locator("#panel .evidence a.in-context").evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))") == [h.removeprefix("essays/her-2023/") for h in hrefs]
     page.close()
+    hrefs = [h.removeprefix("essays/her-2023/") for h in hrefs]
     # and following one lands on it
     view.page.goto(view.url + "#" + hrefs[0].split("#", 1)[1])
     wait_until(view, "n => essayReader.selected() === n", hrefs[0].split("#", 1)[1])
