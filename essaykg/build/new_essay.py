@@ -125,8 +125,9 @@ def _empty(slug: str, what: str) -> str:
 _FILES = {
     "claims.trig": "The essay's argument: one schema:Claim per step (see graph/essays/her-2023/claims.trig),\n"
     "# each with dcterms:subject themes, ekg:stance, ekg:evidence anchors and argument links that reach the thesis.",
-    "quotations.trig": "What the essay quotes: one schema:Quotation each, with schema:text and its ekg:evidence anchor.",
-    "anchors.trig": "Evidence anchors, made with `python build.py anchor --essay SLUG \"exact words\"`;\n"
+    "quotations.trig": "What the essay quotes: one schema:Quotation each, with schema:text and its ekg:evidence\n"
+    "# anchor.",
+    "anchors.trig": 'Evidence anchors, made with `python build.py anchor --essay SLUG "exact words"`;\n'
     "# the build verifies each against the essay's text. Never edit offsets by hand.",
 }
 
@@ -177,7 +178,8 @@ def run(args: argparse.Namespace) -> int:
             f"     or build with --source {args.slug}={args.source}\n"
         )
         + f"  1. In essay.trig, write schema:description and ekg:thesis (and ekg:conclusion).\n"
-        f'  2. Anchor each passage you cite: {command} anchor --essay {args.slug} "exact words" >> {folder}/anchors.trig\n'
+        f'  2. Anchor each passage you cite: {command} anchor --essay {args.slug} "exact words" (or --batch TSV),\n'
+        f"     and paste what it prints inside the eg:essay {{ }} block of {folder}/anchors.trig.\n"
         f"  3. Write the claims (claims.trig) and quotations (quotations.trig), each with its evidence anchors;\n"
         f"     reuse the shared entities and themes (graph/shared/) by IRI, add new ones there.\n"
         f"  4. Run {command}: it names every missing piece, and builds output/essays/{args.slug}/ when none is left."
