@@ -52,3 +52,32 @@ def sources_copy(tmp_path) -> SimpleNamespace:
     shutil.copytree(kg_config.GRAPH_DIR, graph_dir)
     shutil.copytree(kg_config.ONTOLOGY_DIR, ontology_dir)
     return SimpleNamespace(graph_dir=graph_dir, ontology_dir=ontology_dir, out_dir=tmp_path / "out")
+
+
+# The two-essay corpus: the real essay and a short one written for the tests (tests/fixtures/corpus/),
+# built together from a copy of graph/ with the fixture's folder added. `python build.py` on the
+# repository never sees the fixture.
+CORPUS = FIXTURES / "corpus"
+SECOND = "talking-to-machines"
+
+
+def make_corpus(root: Path, source_path: Path) -> SimpleNamespace:
+    """graph/ with the second essay's folder, and a sources folder with both texts, under ``root``."""
+    graph_dir, sources_dir = root / "graph", root / "sources"
+    shutil.copytree(kg_config.GRAPH_DIR, graph_dir)
+    shutil.copytree(CORPUS / "essays" / SECOND, graph_dir / "essays" / SECOND)
+    sources_dir.mkdir()
+    shutil.copyfile(source_path, sources_dir / kg_config.DEFAULT_SOURCE.name)
+    shutil.copyfile(CORPUS / "source" / f"{SECOND}.txt", sources_dir / f"{SECOND}.txt")
+    return SimpleNamespace(graph_dir=graph_dir, sources_dir=sources_dir, out_dir=root / "out")
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory, source_path) -> SimpleNamespace:
+    """The two-essay corpus, built once: `.graph_dir`, `.sources_dir`, `.out_dir`, `.summary`, `.log`."""
+    made = make_corpus(tmp_path_factory.mktemp("corpus"), source_path)
+    made.log = []
+    made.summary = pipeline.build(
+        None, made.out_dir, sources_dir=made.sources_dir, graph_dir=made.graph_dir, log=made.log.append
+    )
+    return made

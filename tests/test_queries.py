@@ -8,7 +8,7 @@ as multisets.
 from __future__ import annotations
 
 import pytest
-from _golden import SAVED_QUESTIONS
+from _golden import CORPUS_QUESTIONS, SAVED_QUESTIONS
 
 from essaykg import cli
 from essaykg.query import sparql
@@ -38,7 +38,9 @@ def engines(built):
 def test_saved_question_gives_the_expected_answer_on_both_engines(saved, engines):
     screened = sparql.screen(saved.text)
     expected = saved.expected()
-    assert len(expected) > 0, "an expected answer with no rows proves little"
+    # an expected answer with no rows proves little, but for the questions across essays on one essay
+    # (their answers on two are checked in tests/test_corpus.py)
+    assert (len(expected) == 0) == (saved.name[:2] in CORPUS_QUESTIONS)
     answers = {engine: sparql.execute(backend, screened, engine) for engine, backend in engines.items()}
     for engine, result in answers.items():
         assert result.variables == expected.variables, engine
