@@ -15,12 +15,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 800}
-# page -> (fragment to open it at, what the picture shows)
+# picture -> (the page in the built output, fragment to open it at, what the picture shows)
 PAGES = {
-    "graph": ("", "the whole graph"),
-    "argument": ("", "the argument map, thesis on top"),
-    "reader": ("#p12", "the essay with its highlights, from paragraph 12"),
-    "themes": ("", "the theme scheme"),
+    "graph": ("graph.html", "", "the whole graph"),
+    "argument": ("essays/her-2023/argument.html", "", "the argument map, thesis on top"),
+    "reader": ("essays/her-2023/reader.html", "#p12", "the essay with its highlights, from paragraph 12"),
+    "themes": ("themes.html", "", "the theme scheme"),
 }
 
 
@@ -34,18 +34,18 @@ def shoot(pages_dir: Path, out_dir: Path, names=tuple(PAGES)) -> list[Path]:
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
         for name in names:
-            page_file = pages_dir / f"{name}.html"
+            page_file = pages_dir / PAGES[name][0]
             if not page_file.is_file():
                 print(f"skipped {name}: {page_file} is missing (run `python build.py`)", file=sys.stderr)
                 continue
             page = browser.new_page(viewport=VIEWPORT)
-            page.goto(page_file.resolve().as_uri() + PAGES[name][0])
+            page.goto(page_file.resolve().as_uri() + PAGES[name][1])
             page.wait_for_timeout(1500)  # the network pages draw after load; nothing else moves
             target = out_dir / f"{name}.png"
             page.screenshot(path=str(target))
             page.close()
             written.append(target)
-            print(f"{target}: {PAGES[name][1]}")
+            print(f"{target}: {PAGES[name][2]}")
         browser.close()
     return written
 

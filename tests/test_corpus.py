@@ -242,3 +242,23 @@ def test_on_the_real_essay_alone_the_cross_essay_questions_have_no_rows(built):
         if saved.name[:2] in {"23", "24", "25"}:
             assert len(sparql.execute(store, sparql.screen(saved.text))) == 0, saved.name
             assert saved.expected().tuples() == []
+
+
+def test_a_claim_must_reach_its_own_essays_thesis_not_another_essays(tmp_path, source_path, monkeypatch):
+    """ontology/checks/claim-not-reaching-thesis.rq: a claim of the second essay that supports only the
+    first essay's thesis does not bear on its own argument."""
+    monkeypatch.setenv("CI", "false")
+    made, _text, _ = _corpus_copy(tmp_path, source_path)
+    claims = made.graph_dir / "essays" / SECOND / "claims.trig"
+    trig = claims.read_text(encoding="utf-8")
+    start = trig.index("claim:longing-is-bodily a schema:Claim")
+    link = trig.index("ekg:supports claim:eases-but-cannot-replace .", start)
+    other_thesis = "<https://w3id.org/essay-kg/essay/her-2023/claim/timely-meditation-on-intimacy>"
+    claims.write_text(trig[:link] + f"ekg:supports {other_thesis} ." + trig[link + 46:], encoding="utf-8")
+    with pytest.raises(pipeline.BuildError) as failure:
+        _build(made)
+    base = namespaces.essay_base(SECOND) + "claim/"
+    named = sorted(line.split(">", 1)[0].rsplit("/", 1)[1] for line in str(failure.value).splitlines()
+                   if "reaches neither the thesis nor the conclusion" in line)
+    assert named == ["borrowed-body-fails", "longing-is-bodily"]  # it, and the claim that reaches the thesis through it
+    assert base + "longing-is-bodily" in str(failure.value)

@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from essaykg import config
+from essaykg import config, namespaces
 from essaykg.query import sparql, worker
 
 from . import negotiate, pages
@@ -33,7 +33,8 @@ from . import negotiate, pages
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 YASGUI_DIR = config.ROOT / "node_modules" / "@zazuko" / "yasgui" / "build"
 YASGUI_FILES = {"yasgui.min.js", "yasgui.min.css", "yasgui.min.js.map"}
-BUILT_VIEWS = {"graph.html", "themes.html", "argument.html", "reader.html"}
+BUILT_VIEWS = {"index.html", "graph.html", "themes.html"}
+ESSAY_VIEWS = {"graph.html", "argument.html", "reader.html", "argument.argdown"}  # in essays/<slug>/
 BODY_SECONDS = 10.0  # a request body must arrive within this
 CACHE_BYTES = 64 * 1024**2  # answers kept for repeated queries
 CACHE_ENTRY = 2 * 1024**2  # larger answers are not kept
@@ -125,6 +126,19 @@ class State:
 
             self._docs = docs.ontology_docs(self.data_dir / sparql.ONTOLOGY_FILE)[docs.DOCS_FILE]
         return self._docs
+
+    def essays(self) -> list[tuple[str, str, list[str]]]:
+        """(slug, title, its built pages) of each essay the summary lists, its pages in essays/<slug>/."""
+        try:
+            listed = json.loads((self.data_dir / "summary.json").read_text(encoding="utf-8"))["essays"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        found = []
+        for slug, essay in sorted(listed.items()) if isinstance(listed, dict) else []:
+            if isinstance(slug, str) and namespaces.SLUG.fullmatch(slug) and isinstance(essay, dict):
+                built = [n for n in sorted(ESSAY_VIEWS) if (self.data_dir / "essays" / slug / n).is_file()]
+                found.append((slug, str(essay.get("title", slug)), built))
+        return found
 
     def files(self) -> list[str]:
         return sorted(p.name for p in self.data_dir.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -323,7 +337,7 @@ async def home(request: Request) -> Response:
     kg = state(request)
     accept(request, negotiate.PAGE_OFFERS)
     views = [(name, what) for name, what in pages.VIEWS if (kg.data_dir / name).is_file()]
-    return html(pages.home(kg.summary(), kg.saved, views))
+    return html(pages.home(kg.summary(), kg.saved, views, kg.essays()))
 
 
 async def saved_list(request: Request) -> Response:
@@ -422,6 +436,20 @@ async def files(request: Request) -> Response:
     return html(pages.files_page(state(request).files()))
 
 
+async def essay_view(request: Request) -> Response:
+    """An essay's page, essays/<slug>/<name>: the slug must be one the build listed, the name one of
+    ESSAY_VIEWS; the path is made from those two checked parts, nothing else of the request."""
+    slug, name = request.path_params["slug"], request.path_params["name"]
+    essays = {found: built for found, _title, built in state(request).essays()}
+    if slug not in essays or name not in essays[slug]:
+        raise Failure(
+            404,
+            f"no built page essays/{slug[:100]}/{name[:100]}"
+            + (f" (run `{config.COMMAND}`)" if name in ESSAY_VIEWS else ""),
+        )
+    return file_response(state(request).data_dir / "essays" / slug / name)
+
+
 async def built_file(request: Request) -> Response:
     return data_file(request, request.path_params["name"])
 
@@ -513,6 +541,7 @@ ROUTES = [
     Route("/ontology", ontology, methods=READ),
     Route("/ontology.html", ontology, methods=READ),
     *[Route(f"/{name}", built_view, methods=READ) for name in sorted(BUILT_VIEWS)],
+    Route("/essays/{slug}/{name}", essay_view, methods=READ),
     Route("/files", files, methods=READ),
     Route("/files/{name}", built_file, methods=READ),
     Route("/static/yasgui/{name}", yasgui, methods=READ),

@@ -44,7 +44,8 @@ NAV = [
     ("/ontology", "Ontology"),
 ]
 # built pages the home page links, when they are there
-VIEWS = [("graph.html", "the graph view"), ("themes.html", "the themes")]
+VIEWS = [("index.html", "the essays, side by side"), ("graph.html", "the graph view"), ("themes.html", "the themes")]
+ESSAY_PAGE_NAMES = {"graph.html": "graph", "argument.html": "argument map", "reader.html": "reader"}
 
 
 class BadIRI(ValueError):
@@ -155,8 +156,18 @@ def render(template: str, title: str, active: str = "", **values) -> bytes:
     return _env.get_template(template).render(title=title, active=active, **values).encode("utf-8")
 
 
-def home(summary: dict, saved: list[sparql.SavedQuery], views: list[tuple[str, str]]) -> bytes:
-    return render("home.html.j2", "Home", "/", summary=summary, saved=saved, views=views)
+def home(
+    summary: dict,
+    saved: list[sparql.SavedQuery],
+    views: list[tuple[str, str]],
+    essays: list[tuple[str, str, list[str]]] | None = None,
+) -> bytes:
+    """The home page; ``essays``: (slug, title, its built pages) of each, linked under /essays/<slug>/."""
+    shown = [
+        (slug, title, [(f"/essays/{slug}/{n}", ESSAY_PAGE_NAMES[n]) for n in built if n in ESSAY_PAGE_NAMES])
+        for slug, title, built in essays or []
+    ]
+    return render("home.html.j2", "Home", "/", summary=summary, saved=saved, views=views, essays=shown)
 
 
 def saved_list(saved: list[sparql.SavedQuery]) -> bytes:

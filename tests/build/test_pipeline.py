@@ -1,6 +1,7 @@
 """The build's own steps: what it logs, which SHACL engine it takes, where the checks run, the summary line."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -215,3 +216,27 @@ def test_a_small_graph_is_drawn_whole_and_a_large_one_as_its_first_claims(monkey
         assert set(data.quads_for_pattern(evidence.object, None, None)) <= set(view)
         for sel in data.quads_for_pattern(evidence.object, ox.NamedNode("http://www.w3.org/ns/oa#hasSelector"), None):
             assert set(data.quads_for_pattern(sel.object, None, None)) <= set(view)
+
+
+def test_a_build_removes_what_the_previous_build_wrote_and_this_one_does_not(source_path, tmp_path):
+    out = tmp_path / "out"
+    (out / "essays" / "gone").mkdir(parents=True)
+    for name in ("argument.html", "essays/gone/reader.html", "notes.txt"):
+        (out / name).write_text("old", encoding="utf-8")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not ours", encoding="utf-8")
+    listed = {"argument.html": 3, "essays/gone/reader.html": 3, "../outside.txt": 8, str(outside): 8, "graph.html": 1}
+    (out / "summary.json").write_text(json.dumps({"artifacts": listed}), encoding="utf-8")
+    stats = pipeline.build(source_path, out, log=lambda _m: None)
+    assert not (out / "argument.html").exists() and not (out / "essays" / "gone").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "old"  # never listed: not the build's to remove
+    assert outside.read_text(encoding="utf-8") == "not ours"  # listed, but outside the output folder
+    assert (out / "graph.html").stat().st_size == stats["artifacts"]["graph.html"] > 1  # written anew
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
+        [*stats["artifacts"], "summary.json", "notes.txt"])
+
+
+@pytest.mark.parametrize("content", ["not json", '{"artifacts": ["a"]}', '{"no": 1}', '[]'])
+def test_an_unreadable_earlier_summary_removes_nothing(tmp_path, content):
+    (tmp_path / "summary.json").write_text(content, encoding="utf-8")
+    assert pipeline._earlier_artifacts(tmp_path) == set()

@@ -371,3 +371,40 @@ def test_negotiated_responses_say_they_vary_by_accept(server):
 def test_built_files_are_served_with_their_media_type(server, name, media):
     status, headers, body = get(server, "/files/" + name)
     assert status == 200 and headers["Content-Type"] == media and body
+
+
+# ---------------------------------------------------------------- a corpus's pages
+
+
+@pytest.fixture(scope="module")
+def corpus_server(corpus):
+    srv = serve.make_server(corpus.out_dir, port=0, timeout=TIMEOUT, workers=1, max_rows=MAX_ROWS, max_body=MAX_BODY)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_the_home_page_links_each_essays_pages(corpus_server, corpus):
+    status, _headers, body = get(corpus_server, "/")
+    page = body.decode()
+    assert status == 200 and 'href="/index.html"' in page
+    for slug in corpus.summary["essays"]:
+        for name in ("graph", "argument", "reader"):
+            assert f'href="/essays/{slug}/{name}.html"' in page
+
+
+@pytest.mark.parametrize("path", ["/index.html", "/essays/her-2023/argument.html",
+                                  "/essays/talking-to-machines/reader.html", "/essays/talking-to-machines/graph.html",
+                                  "/essays/her-2023/argument.argdown"])
+def test_an_essays_pages_are_served_as_built(corpus_server, corpus, path):
+    status, headers, body = get(corpus_server, path)
+    assert status == 200 and body == (corpus.out_dir / path.lstrip("/")).read_bytes()
+    assert headers["content-type"].startswith("text/plain" if path.endswith(".argdown") else "text/html")
+
+
+@pytest.mark.parametrize("path", ["/essays/nope/argument.html", "/essays/her-2023/summary.json",
+                                  "/essays/her-2023/../summary.json", "/essays/..%2F..%2Fetc/passwd",
+                                  "/essays/her-2023/essay-kg.nq", "/argument.html", "/reader.html"])
+def test_nothing_else_is_served_under_essays(corpus_server, path):
+    status, _headers, body = get(corpus_server, path)
+    assert status == 404, (path, body[:200])
