@@ -43,11 +43,13 @@ def _env() -> dict:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """Every file under ``folder`` (each essay's pages are in essays/SLUG/), by relative path."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _no_temporary_files(folder: Path) -> None:
-    leftovers = [p.name for p in folder.iterdir() if p.name.startswith(".") or p.name.endswith(".tmp")]
+    leftovers = [p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                 if p.name.startswith(".") or p.name.endswith(".tmp")]
     assert leftovers == [], leftovers
 
 
@@ -185,11 +187,11 @@ FULL_DISK = (
 @pytest.mark.parametrize("where", ["at the first file", "halfway", "at the largest file"])
 def test_a_full_disk_leaves_the_previous_artifacts(where, built, tmp_path):
     _case("full disk")
-    sizes = sorted(p.stat().st_size for p in built.out_dir.iterdir())
+    sizes = sorted(p.stat().st_size for p in built.out_dir.rglob("*") if p.is_file())
     limit = {"at the first file": 0, "halfway": sizes[len(sizes) // 2], "at the largest file": sizes[-1] - 1}[where]
     out = tmp_path / "out"
     shutil.copytree(built.out_dir, out)
-    for path in out.iterdir():  # previous artifacts that differ from what the build would write
+    for path in [p for p in out.rglob("*") if p.is_file()]:  # previous artifacts unlike what the build writes
         path.write_bytes(b"previous " + path.name.encode())
     before = _files(out)
     done = _build_cli(str(limit), "build", "--quiet", "--out", str(out), code=FULL_DISK)
@@ -279,7 +281,7 @@ def test_ctrl_c_leaves_no_half_written_artifact(after, delay, built, tmp_path, s
     _case("ctrl-c")
     out = tmp_path / "out"
     shutil.copytree(built.out_dir, out)
-    for path in out.iterdir():
+    for path in [p for p in out.rglob("*") if p.is_file()]:
         path.write_bytes(b"previous " + path.name.encode())
     old, new = _files(out), _files(built.out_dir)
     process, seen, err = _interrupt_build(SLOW_WRITES, ["--out", str(out)], after, delay)

@@ -190,7 +190,10 @@ def build(
             return {"summary.json": (json.dumps(stats, indent=2, ensure_ascii=False) + "\n").encode()}
 
         staging.commit(then=summary_file)
-    _remove_stale(out_dir, earlier - set(stats["artifacts"]) - {"summary.json"})
+    try:
+        _remove_stale(out_dir, earlier - set(stats["artifacts"]) - {"summary.json"})
+    except KeyboardInterrupt:
+        pass  # pressed after the new artifacts were in place: the build is done, a stale file may stay
     step(f"wrote {len(stats['artifacts']) + 1} files to {out_dir}")
     return stats
 
