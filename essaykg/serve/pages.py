@@ -200,7 +200,7 @@ def entities_page(labels: Labels) -> bytes:
 
 EVIDENCE_QUERY = """
 SELECT DISTINCT ?iri ?item ?exact ?start ?end ?number WHERE {
-  { BIND(?iri AS ?item) ?item ekg:evidence ?anchor }
+  { ?iri ekg:evidence ?anchor BIND(?iri AS ?item) }  # ?iri is bound by the caller; BIND first would see it unbound
   UNION { ?item schema:about|schema:spokenByCharacter|schema:creator|dcterms:subject ?iri ; ekg:evidence ?anchor }
   UNION { ?item ekg:assertion ?g . GRAPH ?g { { ?iri ?p ?o } UNION { ?s ?p ?iri } } ?item ekg:evidence ?anchor }
   ?anchor oa:hasSelector ?sel . ?sel oa:exact ?exact .

@@ -408,3 +408,24 @@ def test_an_essays_pages_are_served_as_built(corpus_server, corpus, path):
 def test_nothing_else_is_served_under_essays(corpus_server, path):
     status, _headers, body = get(corpus_server, path)
     assert status == 404, (path, body[:200])
+
+
+def test_a_claims_page_shows_its_own_evidence_and_no_other(corpus_server, corpus):
+    """The entity page's evidence: the claim's own anchors (the query once matched every anchor of
+    the corpus, its ?iri unbound inside the BIND's group)."""
+    import html as html_mod
+    import re
+
+    from essaykg import namespaces
+
+    claim = namespaces.essay_base("talking-to-machines") + "claim/borrowed-body-fails"
+    store = ox.Store()
+    store.load(path=str(corpus.out_dir / "essay-kg.nq"), format=ox.RdfFormat.N_QUADS)
+    anchors = {q.object for q in store.quads_for_pattern(ox.NamedNode(claim), ox.NamedNode(
+        namespaces.EKG + "evidence"), None)}
+    exact = sorted({q.object.value for a in anchors for s in store.quads_for_pattern(a, ox.NamedNode(
+        namespaces.OA + "hasSelector"), None) for q in store.quads_for_pattern(s.object, ox.NamedNode(
+        namespaces.OA + "exact"), None)})
+    status, _headers, body = get(corpus_server, "/resource?" + urllib.parse.urlencode({"iri": claim}))
+    shown = sorted(html_mod.unescape(t) for t in re.findall(r"<blockquote>(.*?)</blockquote>", body.decode(), re.S))
+    assert status == 200 and len(exact) == 2 and shown == exact
