@@ -93,8 +93,9 @@ def parser(prog: str = "python build.py") -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog=prog,
         description=(
-            "Build, check, query and serve the knowledge graph of the essay 'Is the Cure to Male "
-            "Loneliness ... Her?' (The Dispatch, December 2023). With no command, runs `build`."
+            "Build, check, query and serve the knowledge graph of a corpus of essays: here the essay "
+            "'Is the Cure to Male Loneliness ... Her?' (The Dispatch, December 2023); `new-essay` adds "
+            "another. With no command, runs `build`."
         ),
         epilog=f"Run `{prog} COMMAND --help` for a command's options.",
     )

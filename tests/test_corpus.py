@@ -170,6 +170,12 @@ def test_a_missing_text_skips_that_essay_only_outside_ci_and_fails_in_ci(tmp_pat
                       f"NOT verified (pass --source {SECOND}=PATH)"]
     assert not (made.out_dir / "essays" / SECOND / "reader.html").exists()
     assert (made.out_dir / "essays" / "her-2023" / "reader.html").is_file()
+    # no page links to the reader that was not made: not its nav, not its quotes' "read in context"
+    for page, flag in (("argument.html", '"reader":false'), ("graph.html", '"readers":[]')):
+        text = (made.out_dir / "essays" / SECOND / page).read_text(encoding="utf-8")
+        assert 'href="reader.html"' not in text and flag in text, page
+    assert '"readers":["her-2023"]' in (made.out_dir / "graph.html").read_text(encoding="utf-8")
+    assert 'href="reader.html"' in (made.out_dir / "essays" / "her-2023" / "argument.html").read_text(encoding="utf-8")
     assert pipeline.summary_line(summary).count(f"(NOT verified: {SECOND})") == 1
     # named on the command line instead, from anywhere
     elsewhere = tmp_path / "elsewhere.txt"

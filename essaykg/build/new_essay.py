@@ -65,18 +65,23 @@ def _literal(value: str) -> str:
     return str(ox.Literal(value))
 
 
-def paragraph_lines(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each line, the final newline not counted as a line; NewEssayError on a blank
-    line inside the text (each line is one paragraph: that is what anchors' paragraph numbers count)."""
+def paragraph_lines(text: str, name: str = "the text") -> list[tuple[int, int]]:
+    """(start, end) of each line, blank lines at the end not counted; NewEssayError on a blank line
+    inside the text (each line is one paragraph: that is what anchors' paragraph numbers count), on
+    Windows line ends and on a byte-order mark (both would become part of the paragraphs' words)."""
     from essaykg.build.anchors import SourceText
 
-    body = text[:-1] if text.endswith("\n") else text
+    if text.startswith("\ufeff"):
+        raise NewEssayError(f"{name} starts with a byte-order mark; save it as UTF-8 without one")
+    if "\r" in text:
+        raise NewEssayError(f"{name} has Windows line ends (CR LF); convert them: sed -i 's/\\r$//' {name}")
+    body = text.rstrip("\n")
     spans = SourceText(Path("-"), body, "").paragraph_spans()
     for number, (start, end) in enumerate(spans, 1):
         if not body[start:end].strip():
             raise NewEssayError(
-                f"line {number} is blank: the text must hold one paragraph a line, with no blank lines "
-                "(paragraph numbers are line numbers)"
+                f"line {number} of {name} is blank: the text must hold one paragraph a line, with no blank lines "
+                f"(paragraph numbers are line numbers); remove them: sed -i '/^[[:space:]]*$/d' {name}"
             )
     return spans
 
@@ -147,7 +152,7 @@ def create(graph_dir: Path, slug: str, source: Path, title: str | None, count: i
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise NewEssayError(f"{source} is not UTF-8 text: {err}") from None
-    spans = paragraph_lines(text)
+    spans = paragraph_lines(text, str(source))
     if count is not None:
         if not 1 <= count <= len(spans):
             raise NewEssayError(f"--paragraphs {count}: the text has {len(spans)} lines")
@@ -168,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     in_sources = (config.SOURCES_DIR / args.source.name).resolve() == args.source.resolve()
     command = config.COMMAND
+    text = "" if in_sources else f" --source {args.source}"
     print(
         f"wrote {folder}/: essay.trig (the essay, its text {args.source.name} and its SHA-256, its paragraphs), "
         "claims.trig, quotations.trig, anchors.trig\n\nNext:\n"
@@ -177,11 +183,16 @@ def run(args: argparse.Namespace) -> int:
             else f"  0. Put the text where the build finds it: copy {args.source} to {config.SOURCES_DIR}/,\n"
             f"     or build with --source {args.slug}={args.source}\n"
         )
-        + f"  1. In essay.trig, write schema:description and ekg:thesis (and ekg:conclusion).\n"
-        f'  2. Anchor each passage you cite: {command} anchor --essay {args.slug} "exact words" (or --batch TSV),\n'
-        f"     and paste what it prints inside the eg:essay {{ }} block of {folder}/anchors.trig.\n"
-        f"  3. Write the claims (claims.trig) and quotations (quotations.trig), each with its evidence anchors;\n"
-        f"     reuse the shared entities and themes (graph/shared/) by IRI, add new ones there.\n"
-        f"  4. Run {command}: it names every missing piece, and builds output/essays/{args.slug}/ when none is left."
+        + "  1. In essay.trig, write schema:description and ekg:thesis (and ekg:conclusion if it has one).\n"
+        f'  2. Anchor each passage you cite: {command} anchor --essay {args.slug}{text} "exact words"\n'
+        f"     (or --batch TSV), and paste what it prints inside the eg:essay {{ }} block of {folder}/anchors.trig.\n"
+        "  3. Write the claims (claims.trig) and quotations (quotations.trig). The build wants, for each claim:\n"
+        "     rdfs:label, schema:description, schema:position, dcterms:subject (a theme), ekg:stance and\n"
+        "     ekg:stanceOn, ekg:evidence (an anchor), and a directed argument link (ekg:supports, ekg:attacks,\n"
+        "     ekg:qualifies, ekg:answers, ekg:concedes) through which it reaches the thesis or conclusion;\n"
+        "     and every paragraph is the evidence of some claim or quotation. See graph/essays/her-2023/.\n"
+        "     Reuse the shared entities and themes (graph/shared/) by IRI; add new ones there.\n"
+        f"  4. Run {command}: it names every missing piece (the whole corpus builds only when each essay is\n"
+        f"     complete), and builds output/essays/{args.slug}/ when none is left."
     )
     return 0

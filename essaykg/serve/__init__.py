@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         + ("" if sandbox else "; only the SERVICE screen stands between a query and the network"),
         file=sys.stderr,
     )
-    print(f"Serving the essay's graph on {server.url}/ (SPARQL at {server.url}/sparql); Ctrl-C stops it.", flush=True)
+    print(f"Serving the essays' graph on {server.url}/ (SPARQL at {server.url}/sparql); Ctrl-C stops it.", flush=True)
     started = time.monotonic()
     try:
         server.run()

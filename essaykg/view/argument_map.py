@@ -358,11 +358,12 @@ def _options() -> dict:
     }
 
 
-def render_page(store: ox.Store, ontology: list[ox.Quad]) -> bytes:
-    """The page's bytes, from the data and the ontology's quads (which name the link kinds)."""
-    return graph_view._render(
-        page_data(store, ontology), graph_view.environment(), graph_view.vis_script(), page="argument"
-    )
+def render_page(store: ox.Store, ontology: list[ox.Quad], *, reader: bool = True) -> bytes:
+    """The page's bytes, from the data and the ontology's quads (which name the link kinds);
+    ``reader``: the essay's reader is built beside it (with the essay's text), so quotes link to it."""
+    data = page_data(store, ontology)
+    data["reader"] = reader
+    return graph_view._render(data, graph_view.environment(), graph_view.vis_script(), page="argument")
 
 
 def render(store: ox.Store, ontology_file: Path = config.ONTOLOGY_DIR / "ontology.ttl") -> bytes:

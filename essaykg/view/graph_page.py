@@ -405,12 +405,8 @@ def _evidence(res, anchor: str, label_of) -> dict:
 
 
 def _essay_title(resources: dict[str, Resource]) -> str:
-    essays = sorted(
-        iri
-        for iri, r in resources.items()
-        if r.types() & {SCHEMA + "OpinionNewsArticle", SCHEMA + "Article", SCHEMA + "NewsArticle"}
-        and r.literal(SCHEMA + "headline", *LABEL_PROPS)
-    )
+    # an essay of the corpus is what declares its text's checksum (an article it cites has none)
+    essays = sorted(iri for iri, r in resources.items() if r.literal(SCHEMA + "sha256"))
     if len(essays) > 1:
         return f"a corpus of {len(essays)} essays"
     title = resources[essays[0]].literal(SCHEMA + "headline", *LABEL_PROPS) if essays else None
@@ -777,11 +773,15 @@ def render_with_csp(template, scripts_expected: int, *, data_json: str, **contex
     return html.replace(_HASHES, hashes).encode("utf-8")
 
 
-def render_pages(store: ox.Store, summary: dict, *, corpus: bool = False) -> dict[str, bytes]:
+def render_pages(
+    store: ox.Store, summary: dict, *, corpus: bool = False, readers: list[str] | None = None
+) -> dict[str, bytes]:
     """File name -> bytes of each page: ``graph.html`` (everything) and ``themes.html`` (the scheme).
 
     ``corpus``: the pages sit at the top of the output, above each essay's folder
     (``essays/<slug>/reader.html``), rather than in one essay's folder beside its reader.
+    ``readers``: the slugs of the essays whose reader is built (None: every essay's), which the
+    evidence links into.
 
     ``store`` holds the data quads in their named graphs; ``summary["kinds"]`` is the count per kind
     from :func:`essaykg.kinds.kinds_in`, and the graph view must draw exactly that many nodes:
@@ -800,6 +800,9 @@ def render_pages(store: ox.Store, summary: dict, *, corpus: bool = False) -> dic
     note = summary.get("view_note") if isinstance(summary, dict) else None
     graph_data = _graph_page_data(model, note)
     graph_data["readerInEssayFolders"] = corpus
+    graph_data["readers"] = sorted(
+        {slug for slug in map(namespaces.essay_slug, model.kinds) if slug} if readers is None else readers
+    )
     graph_data["essayFolder"] = not corpus  # the page sits in essays/<slug>/, beside that essay's other pages
     return {
         "graph.html": _render(graph_data, env, vis),

@@ -18,7 +18,8 @@ class ViewError(Exception):
 
 def essay_part(data: ox.Store, slug: str) -> ox.Store:
     """What an essay's own pages draw: its named graphs (their IRIs start with its base), and of the
-    shared graphs the themes and whatever its graphs refer to, with what those refer to in turn."""
+    shared graphs what its graphs refer to, with what that refers to in turn; of the theme scheme,
+    the themes it refers to with their broader themes, and the scheme itself."""
     from essaykg import namespaces
 
     part = ox.Store()
@@ -26,23 +27,25 @@ def essay_part(data: ox.Store, slug: str) -> ox.Store:
     for graph in own:
         part.extend(data.quads_for_pattern(None, None, None, graph))
     shared = [g for g in data.named_graphs() if namespaces.essay_slug(g.value) is None]
-    themes = ox.NamedNode(namespaces.PREFIXES["kg"] + "themes")
+    # Followed down from the essay's graphs: a theme's narrower, related and top concepts are other
+    # themes, which the essay may not be on; its broader themes and its scheme are where it sits.
+    skos = namespaces.SKOS
+    not_followed = {ox.NamedNode(skos + p) for p in ("narrower", "related", "hasTopConcept")}
     wanted = {q.object for q in part if not isinstance(q.object, ox.Literal)}
     seen: set[ox.NamedNode | ox.BlankNode | ox.Triple] = set()
+    kept: list[ox.Quad] = []
     while wanted - seen:
         node = (wanted - seen).pop()
         seen.add(node)
         if isinstance(node, ox.Triple):
             continue
         for shared_graph in shared:
-            if shared_graph == themes:
-                continue
             for quad in data.quads_for_pattern(node, None, None, shared_graph):
-                part.add(quad)
-                if not isinstance(quad.object, ox.Literal):
+                kept.append(quad)
+                if quad.predicate not in not_followed and not isinstance(quad.object, ox.Literal):
                     wanted.add(quad.object)
-    if themes in shared:
-        part.extend(data.quads_for_pattern(None, None, None, themes))
+    # a link between two kept themes stays; one to a theme left out goes
+    part.extend(q for q in kept if q.predicate not in not_followed or q.object in seen)
     return part
 
 
@@ -76,7 +79,7 @@ def render_all(
 
     files: dict[str, bytes] = {}
     drawn, drawn_stats, note = shown.view_of(data, stats)
-    graph_pages = graph_page.render_pages(drawn, drawn_stats, corpus=True)
+    graph_pages = graph_page.render_pages(drawn, drawn_stats, corpus=True, readers=sorted(texts))
     files.update(graph_pages)
     step("rendered " + ", ".join(sorted(graph_pages)) + note)
 
@@ -91,10 +94,11 @@ def render_all(
             files[folder + "argument.argdown"] = argdown.argdown(part, ontology)
         except argdown.ArgdownError as err:
             raise ViewError(f"the argument of {slug} cannot be written in Argdown: {err}") from None
-        files[folder + "argument.html"] = argument_map.render_page(part, ontology)
+        files[folder + "argument.html"] = argument_map.render_page(part, ontology, reader=slug in texts)
         counts = Counter(kinds.kinds_in(part).values())
         drawn, drawn_stats, note = shown.view_of(part, {"kinds": dict(counts), "nodes": sum(counts.values())})
-        files[folder + "graph.html"] = graph_page.render_pages(drawn, drawn_stats)["graph.html"]
+        readers = [slug] if slug in texts else []
+        files[folder + "graph.html"] = graph_page.render_pages(drawn, drawn_stats, readers=readers)["graph.html"]
         made = ["graph.html", "argument.html", "argument.argdown"]
         if slug in texts:
             try:

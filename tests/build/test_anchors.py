@@ -94,12 +94,49 @@ def test_mismatch_names_annotation_expected_and_found(text, tmp_path):
 def test_anchor_command_prints_the_selectors(source_path, capsys):
     from essaykg.cli import main
 
-    assert main(["anchor", "--slug", "p13-browning", "infinite passion, and the pain of finite hearts that yearn",
+    assert main(["anchor", "--slug", "p13-browning-again", "infinite passion, and the pain of finite hearts that yearn",
                  "--source", str(source_path)]) == 0
-    out = capsys.readouterr().out
-    assert "oa:start 6080 ;" in out and "oa:end 6138 ." in out
-    assert 'oa:exact "infinite passion, and the pain of finite hearts that yearn" ;' in out
+    captured = capsys.readouterr()
+    assert "oa:start 6080 ;" in captured.out and "oa:end 6138 ." in captured.out
+    assert 'oa:exact "infinite passion, and the pain of finite hearts that yearn" ;' in captured.out
+    assert captured.err == ""  # the declared text, a name not taken, a quote that occurs once
     assert main(["anchor", "nowhere in the essay", "--source", str(source_path)]) == 1
+
+
+def test_anchor_command_refuses_a_name_taken_and_warns_of_a_recurring_quote_or_another_text(
+        source_path, capsys, tmp_path):
+    from essaykg.cli import main
+
+    assert main(["anchor", "--slug", "p13-browning", "infinite passion", "--source", str(source_path)]) == 1
+    assert capsys.readouterr().err == ("error: anchor:p13-browning is in graph/essays/her-2023/anchors.trig already: "
+                                       "choose another name (--slug NAME)\n")
+    assert main(["anchor", "--slug", "any-her", "Her", "--source", str(source_path)]) == 0
+    count = source_path.read_text(encoding="utf-8").count("Her")
+    assert f"warning: any-her: the quote occurs {count} times; this is the first" in capsys.readouterr().err
+    assert main(["anchor", "--slug", "any-her", "--occurrence", "2", "Her", "--source", str(source_path)]) == 0
+    assert capsys.readouterr().err == ""  # an occurrence asked for is no surprise
+    other = tmp_path / "changed.txt"
+    other.write_text(source_path.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    assert main(["anchor", "--slug", "x-1", "infinite passion", "--source", str(other)]) == 0
+    assert "is not the text graph/essays/her-2023/essay.trig declares" in capsys.readouterr().err
+
+
+def test_anchor_command_needs_the_essay_named_when_there_are_several(tmp_path, capsys):
+    import shutil
+
+    from essaykg import config
+    from essaykg.cli import main
+
+    shutil.copytree(config.GRAPH_DIR, tmp_path / "graph")
+    (tmp_path / "graph" / "essays" / "another").mkdir()
+    args = ["anchor", "--graph-dir", str(tmp_path / "graph"), "words"]
+    assert main(args) == 2
+    assert capsys.readouterr().err == "error: name the essay to quote: --essay SLUG (essays: another, her-2023)\n"
+    assert main([*args, "--essay", "nope"]) == 2
+    assert capsys.readouterr().err == ("error: --essay nope: no essay folder graph/essays/nope/ "
+                                       "(essays: another, her-2023)\n")
+    assert main([*args, "--essay", "another"]) == 3
+    assert "graph/essays/another/essay.trig declares no text file" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ every rule of verify, one broken fixture each

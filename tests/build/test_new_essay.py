@@ -46,7 +46,9 @@ def test_writes_the_folder_with_the_text_its_checksum_and_its_paragraphs(graph_d
     assert [(s, e) for (s, _), (e, _) in zip(starts, ends, strict=True)] == spans and len(spans) == 6
     out = capsys.readouterr().out
     assert f"copy {TEXT} to {config.SOURCES_DIR}/" in out and f"--source my-essay={TEXT}" in out
-    assert 'anchor --essay my-essay "exact words"' in out and "output/essays/my-essay/" in out
+    # the text is not in the sources folder: the anchor step names it
+    assert f'anchor --essay my-essay --source {TEXT} "exact words"' in out and "output/essays/my-essay/" in out
+    assert "every paragraph is the evidence of some claim or quotation" in out
 
 
 def test_the_build_names_what_is_still_to_write(graph_dir, tmp_path, monkeypatch):
@@ -72,14 +74,18 @@ def test_the_anchor_command_quotes_the_new_essay_from_its_declared_text(graph_di
     trig = capsys.readouterr().out
     assert "oa:hasSource essay:essay ;" in trig and "dcterms:isPartOf para:2 ;" in trig
     assert f"oa:exact {anchors._literal(words)}" in trig
-    assert cli.main(["anchor", "--essay", "no-such", "--graph-dir", str(graph_dir), "x"]) == 3
-    assert "graph/essays/no-such/essay.trig declares no text file" in capsys.readouterr().err
+    assert cli.main(["anchor", "--essay", "no-such", "--graph-dir", str(graph_dir), "x"]) == 2
+    assert "--essay no-such: no essay folder graph/essays/no-such/ (essays: her-2023, my-essay)" in capsys.readouterr().err
+    # two essays: the one to quote must be named
+    assert cli.main(["anchor", "--graph-dir", str(graph_dir), words]) == 2
 
 
 @pytest.mark.parametrize(("slug", "text", "extra", "message"), [
     ("My_Essay", "One.\n", [], "'My_Essay' is not a slug: use lowercase letters, digits and hyphens"),
     ("her-2023", "One.\n", [], "her-2023 exists already: an essay's folder is written once"),
-    ("gap", "One.\n\nTwo.\n", [], "line 2 is blank: the text must hold one paragraph a line"),
+    ("gap", "One.\n\nTwo.\n", [], "t.txt is blank: the text must hold one paragraph a line"),
+    ("crlf", "One.\r\nTwo.\r\n", [], "t.txt has Windows line ends (CR LF); convert them: sed -i"),
+    ("bom", "\ufeffOne.\n", [], "t.txt starts with a byte-order mark"),
     ("latin", b"caf\xe9\n", [], "is not UTF-8 text"),
     ("few", "One.\nTwo.\n", ["--paragraphs", "3"], "--paragraphs 3: the text has 2 lines"),
     ("none", None, [], "cannot read"),
@@ -99,5 +105,8 @@ def test_what_it_refuses(graph_dir, tmp_path, capsys, slug, text, extra, message
 def test_paragraphs_limits_the_body():
     spans = new_essay.paragraph_lines("One.\nTwo.\nThree.\n")
     assert spans == [(0, 4), (5, 9), (10, 16)]
+    assert new_essay.paragraph_lines("One.\nTwo.\nThree.\n\n\n") == spans  # blank lines at the end are no paragraph
+    with pytest.raises(new_essay.NewEssayError, match="^line 2 of essay.txt is blank"):
+        new_essay.paragraph_lines("One.\n \nThree.\n", "essay.txt")
     trig = new_essay.essay_trig("x", "X", "x.txt", "0" * 64, spans[:2])
     assert "para:2 a ekg:Paragraph" in trig and "para:3" not in trig

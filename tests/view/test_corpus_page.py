@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import CORPUS, SECOND
 
-from essaykg import namespaces
+from essaykg import config, namespaces
 
 
 def _page(path: Path) -> str:
@@ -78,3 +78,34 @@ def test_with_one_essay_the_overview_says_how_to_add_another(built):
     page = unescape(_page(built.out_dir / "index.html"))
     assert "1 essay in the knowledge graph" in page
     assert "new-essay SLUG --source FILE" in page and 'id="themes-h"' not in page
+
+
+def _graph_data(path: Path) -> dict:
+    found = re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', _page(path), re.S)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def test_an_essays_graph_view_draws_the_themes_it_is_on_and_their_broader_ones(corpus):
+    import pyoxigraph as ox
+
+    themes_file = [q for q in ox.parse(path=config.GRAPH_DIR / "shared" / "themes.trig",
+                                        format=ox.RdfFormat.TRIG)]
+    broader = {}
+    for q in themes_file:
+        if q.predicate.value == namespaces.SKOS + "broader":
+            broader.setdefault(q.subject.value, set()).add(q.object.value)
+    claims = [q for q in ox.parse(path=CORPUS / "essays" / SECOND / "claims.trig", format=ox.RdfFormat.TRIG)]
+    on = {q.object.value for q in claims if q.predicate.value == namespaces.DCTERMS + "subject"}
+    expected, stack = set(), list(on)
+    while stack:
+        theme = stack.pop()
+        if theme not in expected:
+            expected.add(theme)
+            stack.extend(broader.get(theme, ()))
+    data = _graph_data(corpus.out_dir / "essays" / SECOND / "graph.html")
+    drawn = {iri for iri, entry in data["info"].items() if entry["kind"] == "theme"}
+    assert drawn == expected and len(drawn) < 23  # not the whole scheme
+    # and its title is the essay's; the corpus's graph names how many essays it holds
+    assert data["title"] == corpus.summary["essays"][SECOND]["title"]
+    assert _graph_data(corpus.out_dir / "graph.html")["title"] == "a corpus of 2 essays"

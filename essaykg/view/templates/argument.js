@@ -124,8 +124,10 @@
         (q.paragraph !== null ? " · paragraph " + q.paragraph : "");
       panel.appendChild(el("div", { className: "evidence" },
         el("blockquote", { className: "exact", text: "“" + q.exact + "”" }),
-        el("div", { className: "where" }, el("span", { className: "offsets", text: where }), " · ",
-          el("a", { className: "reader-link", href: "reader.html#" + q.readerId, text: "read it in the essay" }))));
+        el("div", { className: "where" }, el("span", { className: "offsets", text: where }),
+          // the reader is built only with the essay's text: no link to a page that is not there
+          data.reader ? " · " : null,
+          data.reader ? el("a", { className: "reader-link", href: "reader.html#" + q.readerId, text: "read it in the essay" }) : null)));
     });
     var out = [], inc = [];
     data.edges.forEach(function (e) {

@@ -274,11 +274,13 @@
       }
     }
     // the passage in its essay's annotated reader (reader.html#<anchor's local name>, in essays/<slug>/
-    // from the corpus's page), built with the essay's text
-    where.appendChild(document.createTextNode(" · "));
-    var reader = (data.readerInEssayFolders && ev.essay ? "essays/" + encodeURIComponent(ev.essay) + "/" : "") + "reader.html#";
-    where.appendChild(el("a", { className: "in-context", href: reader + encodeURIComponent(ev.anchor.replace(/^.*[\/#]/, "")),
-                                text: "read in context" }));
+    // from the corpus's page), built only with the essay's text: no link to a reader that is not there
+    if (ev.essay && (data.readers || []).indexOf(ev.essay) >= 0) {
+      where.appendChild(document.createTextNode(" · "));
+      var reader = (data.readerInEssayFolders ? "essays/" + encodeURIComponent(ev.essay) + "/" : "") + "reader.html#";
+      where.appendChild(el("a", { className: "in-context", href: reader + encodeURIComponent(ev.anchor.replace(/^.*[\/#]/, "")),
+                                  text: "read in context" }));
+    }
     return el("div", { className: "evidence", "data-anchor": ev.anchor }, quote, where);
   }
   function showPanel(id) {
