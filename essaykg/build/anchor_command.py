@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from essaykg import config, namespaces
+from essaykg.build import sources
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,13 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the essay's text file (default: its ekg:textFile in the sources folder)",
     )
-    parser.add_argument(
-        "--sources",
-        type=Path,
-        metavar="DIR",
-        default=None,
-        help=f"the folder holding the essays' texts (default: {config.SOURCES_DIR})",
-    )
+    sources.add_sources_option(parser)
     parser.add_argument("--graph-dir", type=Path, default=config.GRAPH_DIR, help=argparse.SUPPRESS)
 
 

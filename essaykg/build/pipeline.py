@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from essaykg import config, namespaces
 from essaykg.build.load import LoadError, load_sources, store_of
+from essaykg.build.sources import add_sources_option
 
 
 class BuildError(Exception):
@@ -29,13 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "graph/essays/SLUG/, or PATH for the essay whose text file has that name (or the only essay); "
         "repeat for several essays (default: each essay's ekg:textFile in --sources)",
     )
-    parser.add_argument(
-        "--sources",
-        type=Path,
-        metavar="DIR",
-        default=None,
-        help=f"the folder holding the essays' texts (default: {config.SOURCES_DIR})",
-    )
+    add_sources_option(parser)
     parser.add_argument("--out", type=Path, default=config.OUTPUT_DIR, help="the output folder (default: output/)")
     parser.add_argument("--graph-dir", type=Path, default=config.GRAPH_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--ontology-dir", type=Path, default=config.ONTOLOGY_DIR, help=argparse.SUPPRESS)

@@ -9,13 +9,25 @@ or for the only essay). The texts are the publishers', so they are never part of
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from essaykg import namespaces
+from essaykg import config, namespaces
 from essaykg.store import select
+
+
+def add_sources_option(parser: argparse.ArgumentParser) -> None:
+    """``--sources DIR``, as `build` and `anchor` take it."""
+    parser.add_argument(
+        "--sources",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help=f"the folder holding the essays' texts (default: {config.SOURCES_DIR})",
+    )
 
 
 class SourceError(Exception):
