@@ -21,6 +21,8 @@ pyvis, networkx and jinja2 are imported inside the functions that use them.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -534,14 +536,21 @@ VIS_OPTIONS = {
 # ---------------------------------------------------------------------------- pages
 
 
+@functools.lru_cache(maxsize=4)
+def _layout_of(node_ids: tuple[str, ...], pairs: tuple[tuple[str, str], ...]) -> tuple[dict, dict]:
+    """Centrality and positions of a node set, computed once per build for the same nodes and edges:
+    a corpus of one essay draws the same graph at the top and in the essay's folder."""
+    from essaykg.view import layout
+
+    return layout.centrality(list(node_ids), list(pairs)), layout.spring_positions(list(node_ids), list(pairs))
+
+
 def _graph_page_data(model: Model, note: str | None = None) -> dict:
     """The graph page's data; ``note`` says on the page when it shows only part of a larger graph."""
     node_ids = sorted(model.kinds)
     pairs = [(e["from"], e["to"]) for e in model.edges]
-    from essaykg.view import layout
 
-    central = layout.centrality(node_ids, pairs)
-    positions = layout.spring_positions(node_ids, pairs)
+    central, positions = copy.deepcopy(_layout_of(tuple(node_ids), tuple(pairs)))  # the cache's stay as made
     values = {n: central[n]["degree"] for n in node_ids}
     net = _network(model, node_ids, positions, values, model.labels, model.edges)
     info = {}
