@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -165,7 +168,6 @@ def test_a_failing_writer_thread_keeps_old_files_and_leaves_no_temp(tmp_path):
 def test_writers_cancelled_by_a_failure_leave_no_open_file(tmp_path):
     """Two writer threads: when the first writer fails, those still queued are cancelled, and the
     files made for them are closed all the same."""
-    import threading
 
     release = threading.Event()
 
@@ -393,3 +395,276 @@ def test_quads_sort_by_graph_then_subject_predicate_object():
     a, b, p = ox.NamedNode("http://x/a"), ox.NamedNode("http://x/b"), ox.NamedNode("http://x/p")
     quads = [ox.Quad(b, p, a, g1), ox.Quad(a, p, b, g2), ox.Quad(a, p, b, g1), ox.Quad(a, p, a, g1)]
     assert list(export.sorted_quads(quads)) == [quads[3], quads[2], quads[0], quads[1]]
+
+
+# ------------------------------------------------------------------ atomic writing, in this process
+#
+# tests/test_hardening.py interrupts whole builds in subprocesses; these cases reach the same
+# machinery (Staging, _SignalsDeferred, _block_signals, _umask) in this process, fast enough for
+# mutation testing.
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _old_files(tmp_path: Path) -> Path:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "a.ttl").write_bytes(b"old a")
+    (out_dir / "b.nq").write_bytes(b"old b")
+    return out_dir
+
+
+def _blocked() -> set[int]:
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+def test_umask_reads_the_mask_and_leaves_it_set():
+    old = os.umask(0o027)
+    try:
+        assert export._umask() == 0o027
+        assert export._umask() == 0o027  # reading it did not change it
+        assert os.umask(0o027) == 0o027
+    finally:
+        os.umask(old)
+
+
+def test_written_files_are_readable_by_everyone_as_the_umask_allows(tmp_path):
+    assert export._FILE_MODE == 0o666 & ~export._umask()
+    export.write_all(tmp_path / "out", {"a.ttl": b"a", "sub/b.nq": lambda handle: handle.write(b"b")})
+    for name in ("a.ttl", "sub/b.nq"):
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == export._FILE_MODE, name
+
+
+def test_staged_files_are_renamed_into_place_only_at_commit(tmp_path):
+    out_dir = _old_files(tmp_path)
+    with export.Staging(out_dir) as staging:
+        staging.add({"b.nq": b"new b", "sub/c.html": lambda handle: handle.write(b"new c")})
+        staging.add({"a.ttl": b"new a"})
+        staging._wait()
+        staged = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.tmp"))
+        assert [re.sub(r"\.[^.]+\.tmp$", ".X.tmp", name) for name in staged] == [
+            ".a.ttl.X.tmp", ".b.nq.X.tmp", "sub/.c.html.X.tmp"]
+        assert (out_dir / "a.ttl").read_bytes() == b"old a" and not (out_dir / "sub" / "c.html").exists()
+        assert sorted(target.relative_to(out_dir).as_posix() for _tmp, target in staging.temps) == [
+            "a.ttl", "b.nq", "sub/c.html"]
+        staging.commit()
+        assert staging.temps == []
+    assert _listing(out_dir) == {"a.ttl": b"new a", "b.nq": b"new b", "sub/c.html": b"new c"}
+
+
+def test_commit_asks_for_the_last_files_given_every_size(tmp_path):
+    asked = []
+
+    def summary(sizes):
+        asked.append(sizes)
+        return {"summary.json": str(sorted(sizes.items())).encode()}
+
+    export.write_all(tmp_path / "out", {"a.ttl": b"12345", "sub/b.nq": lambda handle: handle.write(b"123")}, then=summary)
+    assert asked == [{"a.ttl": 5, "sub/b.nq": 3}]
+    assert _listing(tmp_path / "out") == {"a.ttl": b"12345", "sub/b.nq": b"123",
+                                          "summary.json": b"[('a.ttl', 5), ('sub/b.nq', 3)]"}
+
+
+def test_commit_can_take_a_writer_after_the_first_writers_finished(tmp_path):
+    """The pool is shut down when the first writers are done; a writer added after that gets a new one."""
+    export.write_all(tmp_path / "out", {"a.nq": lambda handle: handle.write(b"a")},
+                     then=lambda sizes: {"b.nq": lambda handle: handle.write(str(sizes).encode())})
+    assert _listing(tmp_path / "out") == {"a.nq": b"a", "b.nq": b"{'a.nq': 1}"}
+
+
+def test_a_staging_block_that_raises_leaves_the_old_files_and_no_temp(tmp_path):
+    out_dir = _old_files(tmp_path)
+    before = _listing(out_dir)
+    with pytest.raises(ValueError, match="^the build failed$"):
+        with export.Staging(out_dir) as staging:
+            staging.add({"a.ttl": b"new a", "b.nq": lambda handle: handle.write(b"new b"), "c.ttl": b"new c"})
+            raise ValueError("the build failed")
+    assert _listing(out_dir) == before
+    assert staging.temps == [] and staging.unclaimed == [] and staging.running == []
+
+
+def test_a_writer_failing_after_the_block_raised_does_not_hide_the_first_error(tmp_path):
+    out_dir = _old_files(tmp_path)
+    started = threading.Event()
+
+    def disk_full(handle):
+        started.set()
+        raise OSError(28, "No space left on device", "b.nq")
+
+    with pytest.raises(ValueError, match="^the first error$"):
+        with export.Staging(out_dir) as staging:
+            staging.add({"b.nq": disk_full})
+            started.wait(5)
+            raise ValueError("the first error")
+    assert _listing(out_dir) == {"a.ttl": b"old a", "b.nq": b"old b"}
+
+
+def test_a_file_that_cannot_be_prepared_is_closed_and_removed(tmp_path, monkeypatch):
+    """chmod fails between making the temporary file and writing it: its descriptor is closed all the same."""
+    out_dir = _old_files(tmp_path)
+
+    def refuse(path, mode):
+        raise PermissionError(1, "Operation not permitted", str(path))
+
+    monkeypatch.setattr(export.os, "chmod", refuse)
+    open_before = sorted(os.listdir("/proc/self/fd"))
+    with pytest.raises(export.WriteError, match=r"^cannot write to .*/out/\.a\.ttl\.[^/]+\.tmp: Operation not permitted; "
+                                                r"the previous artifacts are unchanged$"):
+        export.write_all(out_dir, {"a.ttl": b"new a"})
+    assert sorted(os.listdir("/proc/self/fd")) == open_before
+    assert _listing(out_dir) == {"a.ttl": b"old a", "b.nq": b"old b"}
+
+
+def test_a_write_error_without_a_file_name_names_the_folder(tmp_path):
+    out_dir = tmp_path / "out"
+
+    def fails(message_only):
+        def write(handle):
+            raise OSError(*message_only)
+
+        return write
+
+    with pytest.raises(export.WriteError) as failure:
+        export.write_all(out_dir, {"a.nq": fails((28, "No space left on device"))})
+    assert str(failure.value) == f"cannot write to {out_dir}: No space left on device; the previous artifacts are unchanged"
+    with pytest.raises(export.WriteError) as failure:
+        export.write_all(out_dir, {"a.nq": fails(("no strerror",))})
+    assert str(failure.value) == f"cannot write to {out_dir}: no strerror; the previous artifacts are unchanged"
+    assert _listing(out_dir) == {}
+
+
+def test_writers_run_two_at_a_time_with_sigint_and_sigterm_blocked(tmp_path):
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+    masks = []
+    never = threading.Event()
+
+    def writer(handle):
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            masks.append(_blocked())
+        never.wait(0.2)  # long enough for a third thread, had the pool one, to start
+        with lock:
+            state["now"] -= 1
+        handle.write(b"x")
+
+    main_mask = _blocked()
+    export.write_all(tmp_path / "out", {f"{i}.nq": writer for i in range(4)})
+    assert state["peak"] == 2
+    assert len(masks) == 4 and all({signal.SIGINT, signal.SIGTERM} <= mask for mask in masks)
+    assert _blocked() == main_mask and signal.SIGINT not in main_mask and signal.SIGTERM not in main_mask
+    assert _listing(tmp_path / "out") == {f"{i}.nq": b"x" for i in range(4)}
+
+
+def test_block_signals_blocks_sigint_and_sigterm_in_its_thread_only():
+    seen = []
+
+    def run():
+        export._block_signals()
+        seen.append(_blocked())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert {signal.SIGINT, signal.SIGTERM} <= seen[0]
+    assert signal.SIGINT not in _blocked() and signal.SIGTERM not in _blocked()
+
+
+def test_signals_deferred_holds_sigint_and_sigterm_until_the_block_ends():
+    assert export._SignalsDeferred.SIGNALS == {signal.SIGINT, signal.SIGTERM}
+    delivered = []
+    old_term = signal.signal(signal.SIGTERM, lambda signum, frame: delivered.append(signum))
+    old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        before = _blocked()
+        with pytest.raises(KeyboardInterrupt):
+            with export._SignalsDeferred() as deferred:
+                assert isinstance(deferred, export._SignalsDeferred)
+                assert {signal.SIGINT, signal.SIGTERM} <= _blocked()
+                os.kill(os.getpid(), signal.SIGTERM)
+                os.kill(os.getpid(), signal.SIGINT)
+                delivered.append("end of the block")
+        assert delivered == ["end of the block", signal.SIGTERM]
+        assert _blocked() == before
+        # an exception inside the block goes through
+        with pytest.raises(ValueError, match="^inside$"):
+            with export._SignalsDeferred():
+                raise ValueError("inside")
+        assert _blocked() == before
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)
+
+
+def test_a_sigterm_during_the_renames_is_delivered_after_all_of_them(tmp_path, monkeypatch):
+    out_dir = _old_files(tmp_path)
+    seen_at_delivery = []
+    real_replace = os.replace
+    renamed = []
+
+    def replace(src, dst):
+        if not renamed:
+            os.kill(os.getpid(), signal.SIGTERM)
+        renamed.append(Path(dst).name)
+        real_replace(src, dst)
+
+    def on_term(signum, frame):
+        seen_at_delivery.append((list(renamed), _listing(out_dir)))
+
+    monkeypatch.setattr(export.os, "replace", replace)
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        export.write_all(out_dir, {"a.ttl": b"new a", "b.nq": lambda handle: handle.write(b"new b"), "c.ttl": b"new c"})
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert seen_at_delivery == [(["a.ttl", "b.nq", "c.ttl"], {"a.ttl": b"new a", "b.nq": b"new b", "c.ttl": b"new c"})]
+
+
+def test_a_ctrl_c_during_the_renames_lets_the_build_finish(tmp_path, monkeypatch):
+    out_dir = _old_files(tmp_path)
+    real_replace = os.replace
+    sent = []
+
+    def replace(src, dst):
+        if not sent:
+            sent.append(dst)
+            os.kill(os.getpid(), signal.SIGINT)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", replace)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        export.write_all(out_dir, {"a.ttl": b"new a", "b.nq": b"new b"})  # no KeyboardInterrupt comes out
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert len(sent) == 1
+    assert _listing(out_dir) == {"a.ttl": b"new a", "b.nq": b"new b"}
+
+
+def test_a_ctrl_c_while_a_temporary_file_is_made_leaves_no_temp(tmp_path, monkeypatch):
+    """The temporary file is recorded before the held signal is delivered, so the clean-up removes it."""
+    out_dir = _old_files(tmp_path)
+    real_mkstemp = export.tempfile.mkstemp
+    made = []
+
+    def mkstemp(**kwargs):
+        fd, name = real_mkstemp(**kwargs)
+        made.append(name)
+        if len(made) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return fd, name
+
+    monkeypatch.setattr(export.tempfile, "mkstemp", mkstemp)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    open_before = sorted(os.listdir("/proc/self/fd"))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            export.write_all(out_dir, {"a.ttl": b"new a", "b.nq": lambda handle: handle.write(b"new b"), "c.ttl": b"c"})
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert len(made) == 2 and not any(Path(name).exists() for name in made)
+    assert sorted(os.listdir("/proc/self/fd")) == open_before
+    assert _listing(out_dir) == {"a.ttl": b"old a", "b.nq": b"old b"}
