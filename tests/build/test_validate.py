@@ -509,3 +509,10 @@ def test_check_description_is_the_first_line_without_its_hashes_and_spaces(tmp_p
         (tmp_path / f"{name}.rq").write_text(text, encoding="utf-8")
         check = validate.Check.read(tmp_path / f"{name}.rq")
         assert (check.name, check.description, check.query) == (name, description, text)
+
+
+def test_an_empty_sh_in_is_met_by_no_value():
+    # (an empty sh:or is a malformed shape to pySHACL: ShapeLoadError)
+    by_pyshacl, by_sparql = _both_engines(_prop("sh:in ( )"), "ex:a a ex:T ; ex:p ex:b . ex:c a ex:T .")
+    assert _named(by_sparql) == _named(by_pyshacl) == [
+        ("<http://example.org/a>", "<http://example.org/p>", "sh:InConstraintComponent in <http://example.org/S>")]
