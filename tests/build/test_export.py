@@ -668,3 +668,14 @@ def test_a_ctrl_c_while_a_temporary_file_is_made_leaves_no_temp(tmp_path, monkey
     assert len(made) == 2 and not any(Path(name).exists() for name in made)
     assert sorted(os.listdir("/proc/self/fd")) == open_before
     assert _listing(out_dir) == {"a.ttl": b"old a", "b.nq": b"old b"}
+
+
+def test_the_reference_sort_key_orders_by_graph_subject_predicate_object():
+    """_sort_key is the plain order sorted_quads must equal (tests/test_fuzz.py compares them on random quads)."""
+    g1, g2 = ox.NamedNode("http://x/g1"), ox.NamedNode("http://x/g2")
+    a, b, p, q = (ox.NamedNode(f"http://x/{n}") for n in "abpq")
+    quad = ox.Quad(a, p, b, g1)
+    assert export._sort_key(quad) == ("<http://x/g1>", "<http://x/a>", "<http://x/p>", "<http://x/b>")
+    quads = [ox.Quad(a, q, a, g1), ox.Quad(b, p, a, g1), ox.Quad(a, p, a, g2), ox.Quad(a, p, b, g1), ox.Quad(a, p, a, g1)]
+    assert sorted(quads, key=export._sort_key) == [quads[4], quads[3], quads[0], quads[1], quads[2]]
+    assert sorted(quads, key=export._sort_key) == list(export.sorted_quads(quads))
