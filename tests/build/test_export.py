@@ -686,3 +686,23 @@ def test_the_reference_sort_key_orders_by_graph_subject_predicate_object():
     quads = [ox.Quad(a, q, a, g1), ox.Quad(b, p, a, g1), ox.Quad(a, p, a, g2), ox.Quad(a, p, b, g1), ox.Quad(a, p, a, g1)]
     assert sorted(quads, key=export._sort_key) == [quads[4], quads[3], quads[0], quads[1], quads[2]]
     assert sorted(quads, key=export._sort_key) == list(export.sorted_quads(quads))
+
+
+def test_store_writers_merge_the_graphs_in_the_order_sorted_quads_gives_them():
+    """Graph names in their N-Triples form, as sorted_quads orders them: <…/g-2> before <…/g> ('-' < '>')."""
+    import io
+
+    g, g2 = ox.NamedNode("http://x/g"), ox.NamedNode("http://x/g-2")
+    s, p = ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p")
+    quads = [ox.Quad(s, p, ox.Literal("in g"), g), ox.Quad(s, p, ox.Literal("in g-2"), g2)]
+    store = ox.Store()
+    store.extend(quads)
+    handle = io.BytesIO()
+    export.store_writers(store, [g, g2], "a test")["essay-kg.ttl"](handle)
+    text = handle.getvalue().decode()
+    graphs_in_sorted_order = list(dict.fromkeys(q.graph_name for q in export.sorted_quads(quads)))
+    assert graphs_in_sorted_order == [g2, g]
+    assert text.index(f"# from the graph {g2}") < text.index(f"# from the graph {g}")
+    handle = io.BytesIO()
+    export.store_writers(store, [g, g2], "a test")["essay-kg.nt"](handle)
+    assert [line.split('"')[1] for line in handle.getvalue().decode().splitlines()] == ["in g-2", "in g"]
