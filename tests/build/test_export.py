@@ -706,3 +706,20 @@ def test_store_writers_merge_the_graphs_in_the_order_sorted_quads_gives_them():
     handle = io.BytesIO()
     export.store_writers(store, [g, g2], "a test")["essay-kg.nt"](handle)
     assert [line.split('"')[1] for line in handle.getvalue().decode().splitlines()] == ["in g-2", "in g"]
+
+
+def test_staging_makes_the_output_folder_and_nested_folders_with_their_parents(tmp_path):
+    export.write_all(tmp_path / "new" / "out", {"a/b/c.html": b"c", "d.ttl": lambda handle: handle.write(b"d")})
+    assert _listing(tmp_path / "new" / "out") == {"a/b/c.html": b"c", "d.ttl": b"d"}
+
+
+def test_iris_of_plain_statements_and_of_a_sorted_list_alike():
+    quads = [ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"),
+                     ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")), ox.NamedNode("http://x/g")),
+             ox.Quad(ox.BlankNode("b"), ox.NamedNode("http://x/p"), ox.Literal("chat", language="fr"))]
+    expected = ["http://www.w3.org/1999/02/22-rdf-syntax-ns#langString", "http://www.w3.org/2001/XMLSchema#integer",
+                "http://x/g", "http://x/p", "http://x/s"]
+    assert export._iris(quads) == expected
+    assert export._iris([q.triple for q in quads]) == [iri for iri in expected if iri != "http://x/g"]
+    ordered = export.sorted_quads(quads)
+    assert export._iris(ordered) == expected and ordered.iris_cache == expected
