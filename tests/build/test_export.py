@@ -723,3 +723,40 @@ def test_iris_of_plain_statements_and_of_a_sorted_list_alike():
     assert export._iris([q.triple for q in quads]) == [iri for iri in expected if iri != "http://x/g"]
     ordered = export.sorted_quads(quads)
     assert export._iris(ordered) == expected and ordered.iris_cache == expected
+
+
+def test_a_rename_that_fails_leaves_no_temp_file(tmp_path):
+    """The second rename fails (its target is a folder): a WriteError, and the clean-up passes over the
+    temporary file already renamed."""
+    out_dir = tmp_path / "out"
+    (out_dir / "b.nq").mkdir(parents=True)
+    (out_dir / "b.nq" / "keep").write_bytes(b"a folder in the way")
+    with pytest.raises(export.WriteError, match=r"^cannot write to .*/out/\.b\.nq\.[^/]+\.tmp: Is a directory; "):
+        export.write_all(out_dir, {"a.ttl": b"new a", "b.nq": b"new b", "c.ttl": b"new c"})
+    assert not list(out_dir.glob(".*.tmp"))
+    assert (out_dir / "b.nq" / "keep").read_bytes() == b"a folder in the way"
+
+
+def test_writers_still_queued_when_one_fails_are_cancelled(tmp_path):
+    """Two threads: 'a' fails while 'b' is still writing; of the three queued behind them, the one
+    a's thread takes at once runs, the other two never start."""
+    release, ran = threading.Event(), []
+
+    def fails(handle):
+        raise OSError(28, "No space left on device", "a.nq")
+
+    def writer(name):
+        def write(handle):
+            ran.append(name)
+            release.wait(5)
+
+        return write
+
+    timer = threading.Timer(1.0, release.set)
+    timer.start()
+    with pytest.raises(export.WriteError, match="No space left on device"):
+        export.write_all(tmp_path / "out", {"a.nq": fails, "b.nq": writer("b"), "c.nq": writer("c"),
+                                            "d.nq": writer("d"), "e.nq": writer("e")})
+    timer.join()
+    assert "d" not in ran and "e" not in ran and "b" in ran
+    assert _listing(tmp_path / "out") == {}
