@@ -419,9 +419,14 @@ def test_mentions_are_checked_for_the_project_graph_folder_only_when_it_is_that_
     (corpus.graph_dir / "essays" / "her-2023" / "mentions.trig").write_text("", encoding="utf-8")
     with pytest.raises(pipeline.BuildError, match="^the mentions are not current: "):
         pipeline._check_mentions(corpus.graph_dir, corpus.source)
-    (corpus.graph_dir / "essays" / "her-2023" / "mentions.trig").write_text("not turtle", encoding="utf-8")
-    with pytest.raises(pipeline.BuildError, match="^the mentions are not current: .*mentions.trig"):
+    # the hand-written decisions cannot be read: that error is the reason given
+    (corpus.graph_dir / "essays" / "her-2023" / "mentions-settled.tsv").write_text("one column\n", encoding="utf-8")
+    with pytest.raises(pipeline.BuildError) as failure:
         pipeline._check_mentions(corpus.graph_dir, corpus.source)
+    assert str(failure.value) == (
+        "the mentions are not current: mentions-settled.tsv:1: needs 5 tab-separated columns "
+        "(paragraph, start, exact, entity or -, reason), found 1\n"
+        "run `python build.py mentions` to rewrite graph/essays/her-2023/mentions.trig")
 
 
 def test_a_page_that_cannot_be_made_fails_the_build(tmp_path):
