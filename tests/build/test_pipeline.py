@@ -120,6 +120,10 @@ def test_checks_run_over_the_data_and_the_ontology_graph_which_is_then_removed()
     found = pipeline._run_checks(sources.data, type(sources)(sources.data, list(sources.ontology), [], []), checks)
     assert {p.node for p in found} == {"ekg:testTerm"}
     assert extra in sources.data and len(sources.data) == before + 1
+    # ... and that copy holds the ontology too: every term the data uses is defined there
+    undefined = [c for c in validate.load_checks() if c.name == "undefined-term"]
+    assert pipeline._run_checks(sources.data, type(sources)(sources.data, list(sources.ontology), [], []), undefined) == []
+    assert len(validate.run_checks(store_of(sources.data), undefined)) > 10  # not so without it
 
 
 def test_a_failed_shacl_step_also_reports_the_quality_checks(sources_copy, source_path):
