@@ -338,7 +338,7 @@ def test_a_large_graph_without_its_text_takes_the_sparql_engine_and_oxigraphs_wr
     ]
     sizes = _listing(tmp_path / "out")
     assert sorted(sizes) == [name for name in ARTIFACTS if name != "reader.html"]
-    assert summary["source"]["verified"] is False and summary["anchors_verified"] == 0
+    assert summary["source"] == {"sha256": None, "verified": False} and summary["anchors_verified"] == 0
     quads = set(load_sources(corpus.graph_dir).data)
     assert _quads(tmp_path / "out" / "essay-kg.nq", ox.RdfFormat.N_QUADS) == quads
     assert (tmp_path / "out" / "essay-kg.trig").read_text(encoding="utf-8").startswith(
@@ -373,7 +373,8 @@ TYPO = ("@prefix id: <https://w3id.org/essay-kg/id/> .\n@prefix schema: <http://
 
 
 def test_a_small_corpus_failing_shacl_reports_the_quality_checks_too(tmp_path):
-    failure = _broken(tmp_path, **{"typo.trig": TYPO + 'kg:entities { id:person-0 schema:nmae "X" . id:nobody a schema:Person . }\n'})
+    failure = _broken(tmp_path, **{"typo.trig": TYPO + 'kg:entities { id:person-0 schema:nmae "X" ; schema:nam "Y" . '
+                                               'id:nobody a schema:Person . }\n'})
     lines = failure.message.split("\n")
     assert lines[0] == "SHACL validation failed:"
     assert lines[1:4] == [
@@ -383,6 +384,8 @@ def test_a_small_corpus_failing_shacl_reports_the_quality_checks_too(tmp_path):
         "  id:nobody schema:name: needs exactly one schema:name (a plain string) [sh:MinCountConstraintComponent in ekgsh:Named]"]
     assert lines[4:] == [
         "quality checks failed:",
+        "  schema:nam: is used as a property but defined nowhere (ontology.ttl, external-terms.ttl); used on "
+        "<https://w3id.org/essay-kg/id/person-0> in the graph <https://w3id.org/essay-kg/graph/entities> [check undefined-term]",
         "  schema:nmae: is used as a property but defined nowhere (ontology.ttl, external-terms.ttl); used on "
         "<https://w3id.org/essay-kg/id/person-0> in the graph <https://w3id.org/essay-kg/graph/entities> [check undefined-term]"]
     assert len(failure.log) == 1 and not failure.out_dir.exists()
@@ -391,7 +394,9 @@ def test_a_small_corpus_failing_shacl_reports_the_quality_checks_too(tmp_path):
 def test_a_small_corpus_failing_shacl_alone_says_nothing_of_the_checks(tmp_path):
     failure = _broken(tmp_path, **{"typo.trig": TYPO + "kg:entities { id:nobody a schema:Person . }\n"})
     assert failure.message.startswith("SHACL validation failed:\n  id:nobody rdfs:label: needs exactly one")
-    assert "quality checks" not in failure.message and len(failure.message.split("\n")) == 4
+    assert failure.message.endswith("\n  id:nobody schema:name: needs exactly one schema:name (a plain string) "
+                                    "[sh:MinCountConstraintComponent in ekgsh:Named]")  # and nothing of the checks
+    assert len(failure.message.split("\n")) == 4
 
 
 def test_a_small_corpus_failing_a_quality_check_fails(tmp_path):
