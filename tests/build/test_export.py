@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -170,7 +173,6 @@ def test_a_failing_writer_thread_keeps_old_files_and_leaves_no_temp(tmp_path):
 def test_writers_cancelled_by_a_failure_leave_no_open_file(tmp_path):
     """Two writer threads: when the first writer fails, those still queued are cancelled, and the
     files made for them are closed all the same."""
-    import threading
 
     release = threading.Event()
 
@@ -354,7 +356,7 @@ def test_dump_json_is_json_dumps(value):
 
 
 def test_dump_json_refuses_a_key_that_is_not_a_string():
-    with pytest.raises(TypeError, match="dump_json writes only string keys"):
+    with pytest.raises(TypeError, match="^dump_json writes only string keys$"):
         export.dump_json({1: "a"})
 
 
@@ -398,3 +400,368 @@ def test_quads_sort_by_graph_then_subject_predicate_object():
     a, b, p = ox.NamedNode("http://x/a"), ox.NamedNode("http://x/b"), ox.NamedNode("http://x/p")
     quads = [ox.Quad(b, p, a, g1), ox.Quad(a, p, b, g2), ox.Quad(a, p, b, g1), ox.Quad(a, p, a, g1)]
     assert list(export.sorted_quads(quads)) == [quads[3], quads[2], quads[0], quads[1]]
+
+
+# ------------------------------------------------------------------ atomic writing, in this process
+#
+# tests/test_hardening.py interrupts whole builds in subprocesses; these cases reach the same
+# machinery (Staging, _SignalsDeferred, _block_signals, _umask) in this process, fast enough for
+# mutation testing.
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _old_files(tmp_path: Path) -> Path:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "a.ttl").write_bytes(b"old a")
+    (out_dir / "b.nq").write_bytes(b"old b")
+    return out_dir
+
+
+def _signal(signum: int) -> None:
+    """Send ``signum`` to this thread. (A signal sent to the process goes to any thread that does not
+    block it, and Python then runs the handler in the main thread at once: under mutmut, whose
+    spinner runs on a thread of its own, that would defeat the mask these tests are about.)"""
+    signal.pthread_kill(threading.get_ident(), signum)
+
+
+def _blocked() -> set[int]:
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+def test_umask_reads_the_mask_and_leaves_it_set():
+    old = os.umask(0o027)
+    try:
+        assert export._umask() == 0o027
+        assert export._umask() == 0o027  # reading it did not change it
+        assert os.umask(0o027) == 0o027
+    finally:
+        os.umask(old)
+
+
+def test_written_files_are_readable_by_everyone_as_the_umask_allows(tmp_path):
+    assert export._FILE_MODE == 0o666 & ~export._umask()
+    export.write_all(tmp_path / "out", {"a.ttl": b"a", "sub/b.nq": lambda handle: handle.write(b"b")})
+    for name in ("a.ttl", "sub/b.nq"):
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == export._FILE_MODE, name
+
+
+def test_staged_files_are_renamed_into_place_only_at_commit(tmp_path):
+    out_dir = _old_files(tmp_path)
+    with export.Staging(out_dir) as staging:
+        staging.add({"b.nq": b"new b", "sub/c.html": lambda handle: handle.write(b"new c")})
+        staging.add({"a.ttl": b"new a"})
+        staging._wait()
+        staged = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.tmp"))
+        assert [re.sub(r"\.[^.]+\.tmp$", ".X.tmp", name) for name in staged] == [
+            ".a.ttl.X.tmp", ".b.nq.X.tmp", "sub/.c.html.X.tmp"]
+        assert (out_dir / "a.ttl").read_bytes() == b"old a" and not (out_dir / "sub" / "c.html").exists()
+        assert sorted(target.relative_to(out_dir).as_posix() for _tmp, target in staging.temps) == [
+            "a.ttl", "b.nq", "sub/c.html"]
+        staging.commit()
+        assert staging.temps == []
+    assert _listing(out_dir) == {"a.ttl": b"new a", "b.nq": b"new b", "sub/c.html": b"new c"}
+
+
+def test_commit_asks_for_the_last_files_given_every_size(tmp_path):
+    asked = []
+
+    def summary(sizes):
+        asked.append(sizes)
+        return {"summary.json": str(sorted(sizes.items())).encode()}
+
+    export.write_all(tmp_path / "out", {"a.ttl": b"12345", "sub/b.nq": lambda handle: handle.write(b"123")}, then=summary)
+    assert asked == [{"a.ttl": 5, "sub/b.nq": 3}]
+    assert _listing(tmp_path / "out") == {"a.ttl": b"12345", "sub/b.nq": b"123",
+                                          "summary.json": b"[('a.ttl', 5), ('sub/b.nq', 3)]"}
+
+
+def test_commit_can_take_a_writer_after_the_first_writers_finished(tmp_path):
+    """The pool is shut down when the first writers are done; a writer added after that gets a new one."""
+    export.write_all(tmp_path / "out", {"a.nq": lambda handle: handle.write(b"a")},
+                     then=lambda sizes: {"b.nq": lambda handle: handle.write(str(sizes).encode())})
+    assert _listing(tmp_path / "out") == {"a.nq": b"a", "b.nq": b"{'a.nq': 1}"}
+
+
+def test_a_staging_block_that_raises_leaves_the_old_files_and_no_temp(tmp_path):
+    out_dir = _old_files(tmp_path)
+    before = _listing(out_dir)
+    with pytest.raises(ValueError, match="^the build failed$"):
+        with export.Staging(out_dir) as staging:
+            staging.add({"a.ttl": b"new a", "b.nq": lambda handle: handle.write(b"new b"), "c.ttl": b"new c"})
+            raise ValueError("the build failed")
+    assert _listing(out_dir) == before
+    assert staging.temps == [] and staging.unclaimed == [] and staging.running == []
+
+
+def test_a_writer_failing_after_the_block_raised_does_not_hide_the_first_error(tmp_path):
+    out_dir = _old_files(tmp_path)
+    started = threading.Event()
+
+    def disk_full(handle):
+        started.set()
+        raise OSError(28, "No space left on device", "b.nq")
+
+    with pytest.raises(ValueError, match="^the first error$"):
+        with export.Staging(out_dir) as staging:
+            staging.add({"b.nq": disk_full})
+            started.wait(5)
+            raise ValueError("the first error")
+    assert _listing(out_dir) == {"a.ttl": b"old a", "b.nq": b"old b"}
+
+
+def test_a_file_that_cannot_be_prepared_is_closed_and_removed(tmp_path, monkeypatch):
+    """chmod fails between making the temporary file and writing it: its descriptor is closed all the same."""
+    out_dir = _old_files(tmp_path)
+
+    def refuse(path, mode):
+        raise PermissionError(1, "Operation not permitted", str(path))
+
+    monkeypatch.setattr(export.os, "chmod", refuse)
+    open_before = sorted(os.listdir("/proc/self/fd"))
+    with pytest.raises(export.WriteError, match=r"^cannot write to .*/out/\.a\.ttl\.[^/]+\.tmp: Operation not permitted; "
+                                                r"the previous artifacts are unchanged$"):
+        export.write_all(out_dir, {"a.ttl": b"new a"})
+    assert sorted(os.listdir("/proc/self/fd")) == open_before
+    assert _listing(out_dir) == {"a.ttl": b"old a", "b.nq": b"old b"}
+
+
+def test_a_write_error_without_a_file_name_names_the_folder(tmp_path):
+    out_dir = tmp_path / "out"
+
+    def fails(message_only):
+        def write(handle):
+            raise OSError(*message_only)
+
+        return write
+
+    with pytest.raises(export.WriteError) as failure:
+        export.write_all(out_dir, {"a.nq": fails((28, "No space left on device"))})
+    assert str(failure.value) == f"cannot write to {out_dir}: No space left on device; the previous artifacts are unchanged"
+    with pytest.raises(export.WriteError) as failure:
+        export.write_all(out_dir, {"a.nq": fails(("no strerror",))})
+    assert str(failure.value) == f"cannot write to {out_dir}: no strerror; the previous artifacts are unchanged"
+    assert _listing(out_dir) == {}
+
+
+def test_writers_run_two_at_a_time_with_sigint_and_sigterm_blocked(tmp_path):
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0}
+    masks = []
+    never = threading.Event()
+
+    def writer(handle):
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            masks.append(_blocked())
+        never.wait(0.2)  # long enough for a third thread, had the pool one, to start
+        with lock:
+            state["now"] -= 1
+        handle.write(b"x")
+
+    main_mask = _blocked()
+    export.write_all(tmp_path / "out", {f"{i}.nq": writer for i in range(4)})
+    assert state["peak"] == 2
+    assert len(masks) == 4 and all({signal.SIGINT, signal.SIGTERM} <= mask for mask in masks)
+    assert _blocked() == main_mask and signal.SIGINT not in main_mask and signal.SIGTERM not in main_mask
+    assert _listing(tmp_path / "out") == {f"{i}.nq": b"x" for i in range(4)}
+
+
+def test_block_signals_blocks_sigint_and_sigterm_in_its_thread_only():
+    seen = []
+
+    def run():
+        export._block_signals()
+        seen.append(_blocked())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert {signal.SIGINT, signal.SIGTERM} <= seen[0]
+    assert signal.SIGINT not in _blocked() and signal.SIGTERM not in _blocked()
+
+
+def test_signals_deferred_holds_sigint_and_sigterm_until_the_block_ends():
+    assert export._SignalsDeferred.SIGNALS == {signal.SIGINT, signal.SIGTERM}
+    delivered = []
+    old_term = signal.signal(signal.SIGTERM, lambda signum, frame: delivered.append(signum))
+    old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        before = _blocked()
+        with pytest.raises(KeyboardInterrupt):
+            with export._SignalsDeferred() as deferred:
+                assert isinstance(deferred, export._SignalsDeferred)
+                assert {signal.SIGINT, signal.SIGTERM} <= _blocked()
+                _signal(signal.SIGTERM)
+                _signal(signal.SIGINT)
+                delivered.append("end of the block")
+        assert delivered == ["end of the block", signal.SIGTERM]
+        assert _blocked() == before
+        # an exception inside the block goes through
+        with pytest.raises(ValueError, match="^inside$"):
+            with export._SignalsDeferred():
+                raise ValueError("inside")
+        assert _blocked() == before
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+        signal.signal(signal.SIGINT, old_int)
+
+
+def test_a_sigterm_during_the_renames_is_delivered_after_all_of_them(tmp_path, monkeypatch):
+    out_dir = _old_files(tmp_path)
+    seen_at_delivery = []
+    real_replace = os.replace
+    renamed = []
+
+    def replace(src, dst):
+        if not renamed:
+            _signal(signal.SIGTERM)
+        renamed.append(Path(dst).name)
+        real_replace(src, dst)
+
+    def on_term(signum, frame):
+        seen_at_delivery.append((list(renamed), _listing(out_dir)))
+
+    monkeypatch.setattr(export.os, "replace", replace)
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        export.write_all(out_dir, {"a.ttl": b"new a", "b.nq": lambda handle: handle.write(b"new b"), "c.ttl": b"new c"})
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert seen_at_delivery == [(["a.ttl", "b.nq", "c.ttl"], {"a.ttl": b"new a", "b.nq": b"new b", "c.ttl": b"new c"})]
+
+
+def test_a_ctrl_c_during_the_renames_lets_the_build_finish(tmp_path, monkeypatch):
+    out_dir = _old_files(tmp_path)
+    real_replace = os.replace
+    sent = []
+
+    def replace(src, dst):
+        if not sent:
+            sent.append(dst)
+            _signal(signal.SIGINT)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", replace)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        export.write_all(out_dir, {"a.ttl": b"new a", "b.nq": b"new b"})  # no KeyboardInterrupt comes out
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert len(sent) == 1
+    assert _listing(out_dir) == {"a.ttl": b"new a", "b.nq": b"new b"}
+
+
+def test_a_ctrl_c_while_a_temporary_file_is_made_leaves_no_temp(tmp_path, monkeypatch):
+    """The temporary file is recorded before the held signal is delivered, so the clean-up removes it."""
+    out_dir = _old_files(tmp_path)
+    real_mkstemp = export.tempfile.mkstemp
+    made = []
+
+    def mkstemp(**kwargs):
+        fd, name = real_mkstemp(**kwargs)
+        made.append(name)
+        if len(made) == 2:
+            _signal(signal.SIGINT)
+        return fd, name
+
+    monkeypatch.setattr(export.tempfile, "mkstemp", mkstemp)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    open_before = sorted(os.listdir("/proc/self/fd"))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            export.write_all(out_dir, {"a.ttl": b"new a", "b.nq": lambda handle: handle.write(b"new b"), "c.ttl": b"c"})
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert len(made) == 2 and not any(Path(name).exists() for name in made)
+    assert sorted(os.listdir("/proc/self/fd")) == open_before
+    assert _listing(out_dir) == {"a.ttl": b"old a", "b.nq": b"old b"}
+
+
+def test_the_reference_sort_key_orders_by_graph_subject_predicate_object():
+    """_sort_key is the plain order sorted_quads must equal (tests/test_fuzz.py compares them on random quads)."""
+    g1, g2 = ox.NamedNode("http://x/g1"), ox.NamedNode("http://x/g2")
+    a, b, p, q = (ox.NamedNode(f"http://x/{n}") for n in "abpq")
+    quad = ox.Quad(a, p, b, g1)
+    assert export._sort_key(quad) == ("<http://x/g1>", "<http://x/a>", "<http://x/p>", "<http://x/b>")
+    quads = [ox.Quad(a, q, a, g1), ox.Quad(b, p, a, g1), ox.Quad(a, p, a, g2), ox.Quad(a, p, b, g1), ox.Quad(a, p, a, g1)]
+    assert sorted(quads, key=export._sort_key) == [quads[4], quads[3], quads[0], quads[1], quads[2]]
+    assert sorted(quads, key=export._sort_key) == list(export.sorted_quads(quads))
+
+
+def test_store_writers_merge_the_graphs_in_the_order_sorted_quads_gives_them():
+    """Graph names in their N-Triples form, as sorted_quads orders them: <…/g-2> before <…/g> ('-' < '>')."""
+    import io
+
+    g, g2 = ox.NamedNode("http://x/g"), ox.NamedNode("http://x/g-2")
+    s, p = ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p")
+    quads = [ox.Quad(s, p, ox.Literal("in g"), g), ox.Quad(s, p, ox.Literal("in g-2"), g2)]
+    store = ox.Store()
+    store.extend(quads)
+    handle = io.BytesIO()
+    export.store_writers(store, [g, g2], "a test")["essay-kg.ttl"](handle)
+    text = handle.getvalue().decode()
+    graphs_in_sorted_order = list(dict.fromkeys(q.graph_name for q in export.sorted_quads(quads)))
+    assert graphs_in_sorted_order == [g2, g]
+    assert text.index(f"# from the graph {g2}") < text.index(f"# from the graph {g}")
+    handle = io.BytesIO()
+    export.store_writers(store, [g, g2], "a test")["essay-kg.nt"](handle)
+    assert [line.split('"')[1] for line in handle.getvalue().decode().splitlines()] == ["in g-2", "in g"]
+
+
+def test_staging_makes_the_output_folder_and_nested_folders_with_their_parents(tmp_path):
+    export.write_all(tmp_path / "new" / "out", {"a/b/c.html": b"c", "d.ttl": lambda handle: handle.write(b"d")})
+    assert _listing(tmp_path / "new" / "out") == {"a/b/c.html": b"c", "d.ttl": b"d"}
+
+
+def test_iris_of_plain_statements_and_of_a_sorted_list_alike():
+    quads = [ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"),
+                     ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")), ox.NamedNode("http://x/g")),
+             ox.Quad(ox.BlankNode("b"), ox.NamedNode("http://x/p"), ox.Literal("chat", language="fr"))]
+    expected = ["http://www.w3.org/1999/02/22-rdf-syntax-ns#langString", "http://www.w3.org/2001/XMLSchema#integer",
+                "http://x/g", "http://x/p", "http://x/s"]
+    assert export._iris(quads) == expected
+    assert export._iris([q.triple for q in quads]) == [iri for iri in expected if iri != "http://x/g"]
+    ordered = export.sorted_quads(quads)
+    assert export._iris(ordered) == expected and ordered.iris_cache == expected
+
+
+def test_a_rename_that_fails_leaves_no_temp_file(tmp_path):
+    """The second rename fails (its target is a folder): a WriteError, and the clean-up passes over the
+    temporary file already renamed."""
+    out_dir = tmp_path / "out"
+    (out_dir / "b.nq").mkdir(parents=True)
+    (out_dir / "b.nq" / "keep").write_bytes(b"a folder in the way")
+    with pytest.raises(export.WriteError, match=r"^cannot write to .*/out/\.b\.nq\.[^/]+\.tmp: Is a directory; "):
+        export.write_all(out_dir, {"a.ttl": b"new a", "b.nq": b"new b", "c.ttl": b"new c"})
+    assert not list(out_dir.glob(".*.tmp"))
+    assert (out_dir / "b.nq" / "keep").read_bytes() == b"a folder in the way"
+
+
+def test_writers_still_queued_when_one_fails_are_cancelled(tmp_path):
+    """Two threads: 'a' fails while 'b' is still writing; of the three queued behind them, the one
+    a's thread takes at once runs, the other two never start."""
+    release, ran = threading.Event(), []
+
+    def fails(handle):
+        raise OSError(28, "No space left on device", "a.nq")
+
+    def writer(name):
+        def write(handle):
+            ran.append(name)
+            release.wait(5)
+
+        return write
+
+    timer = threading.Timer(1.0, release.set)
+    timer.start()
+    with pytest.raises(export.WriteError, match="No space left on device"):
+        export.write_all(tmp_path / "out", {"a.nq": fails, "b.nq": writer("b"), "c.nq": writer("c"),
+                                            "d.nq": writer("d"), "e.nq": writer("e")})
+    timer.join()
+    assert "d" not in ran and "e" not in ran and "b" in ran
+    assert _listing(tmp_path / "out") == {}

@@ -7,6 +7,7 @@ with that message.
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -400,3 +401,118 @@ def test_shacl_names_a_literal_value_and_a_blank_focus_node():
     store = ox.Store()
     store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in data)
     assert [str(p) for p in validate.shacl_sparql(store, None, shapes)] == [str(p) for p in validate.shacl(data, shapes)]
+
+
+def _concurrency(monkeypatch, cores, cpu_count, items=8) -> tuple[list, int, set]:
+    """_parallel_map over ``items`` calls that each wait a moment, with the machine's cores as given
+    (``cores`` None: a platform without sched_getaffinity): the results, the most calls at once, the threads."""
+    if cores is None:
+        monkeypatch.delattr(validate.os, "sched_getaffinity", raising=False)
+    else:
+        monkeypatch.setattr(validate.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(validate.os, "cpu_count", lambda: cpu_count)
+    lock, state, threads, never = threading.Lock(), {"now": 0, "peak": 0}, set(), threading.Event()
+
+    def call(n):
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            threads.add(threading.get_ident())
+        never.wait(0.05)  # long enough for the other threads of the pool to start theirs
+        with lock:
+            state["now"] -= 1
+        return n * 10
+
+    return validate._parallel_map(call, range(items)), state["peak"], threads
+
+
+def test_parallel_map_takes_one_thread_a_core_up_to_four(monkeypatch):
+    main = threading.get_ident()
+    assert _concurrency(monkeypatch, 8, 1)[:2] == ([n * 10 for n in range(8)], 4)
+    assert _concurrency(monkeypatch, 3, 1)[1] == 3
+    assert _concurrency(monkeypatch, 2, 8)[1] == 2  # the cores this process may use, not the machine's
+    result, peak, threads = _concurrency(monkeypatch, 2, 8, items=2)
+    assert result == [0, 10] and peak == 2 and main not in threads
+    result, peak, threads = _concurrency(monkeypatch, 1, 8)  # one core: in this thread
+    assert peak == 1 and threads == {main}
+    result, peak, threads = _concurrency(monkeypatch, 4, 8, items=1)  # one item: in this thread
+    assert result == [0] and threads == {main}
+    assert _concurrency(monkeypatch, 4, 8, items=0)[0] == []
+    assert _concurrency(monkeypatch, None, 3)[1] == 3  # no sched_getaffinity: the cores of the machine
+    assert _concurrency(monkeypatch, None, 6)[1] == 4
+    result, peak, threads = _concurrency(monkeypatch, None, None)  # the number is unknown: one
+    assert peak == 1 and threads == {main}
+
+
+
+@pytest.mark.parametrize("shapes, message", [
+    (_prop("sh:maxLength 2"), "sh:maxLength"),
+    (_prop("sh:class [ a ex:C ]"), "a blank node used as a constant in a shape"),
+    (_prop("sh:nodeKind sh:BlankNode"), "sh:nodeKind <http://www.w3.org/ns/shacl#BlankNode>"),
+    (_prop("sh:minCount 2"), "sh:minCount 2"),
+    (_prop("sh:maxCount 0"), "sh:maxCount 0"),
+    (_prop("sh:not [ sh:path ex:q ; sh:minCount 2 ]"), "a nested sh:minCount 2"),
+    (_prop("sh:or ( [ sh:path ex:q ; sh:maxCount 1 ; sh:class ex:C ] )"), "a nested sh:class"),
+    (_prop("sh:property [ sh:path ex:q ; sh:minCount 1 ]"), "sh:property inside a property shape"),
+    ("ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:property [ sh:path ( ex:p ex:q ) ; sh:minCount 1 ] .",
+     "a property path other than a single IRI"),
+    ("ex:S a sh:PropertyShape ; sh:targetClass ex:T ; sh:path ex:p ; sh:minCount 1 .", "a property shape with a target"),
+])
+def test_what_the_compiler_leaves_to_pyshacl_is_named(shapes, message):
+    with pytest.raises(validate.ShaclUnsupported) as refused:
+        validate.shacl_sparql(ox.Store(), None, _triples(shapes))
+    assert str(refused.value) == message
+
+
+def test_a_nested_property_shape_with_no_constraint_is_met_by_every_node():
+    """``sh:not [ sh:path ex:q ]``: every node conforms to the nested shape, so every value breaks sh:not."""
+    shapes = _prop("sh:not [ sh:path ex:q ]")
+    by_pyshacl, by_sparql = _both_engines(shapes, "ex:a a ex:T ; ex:p ex:b, 1 . ex:c a ex:T .")
+    assert _named(by_sparql) == _named(by_pyshacl) == [("<http://example.org/a>", "<http://example.org/p>",
+                                                        "sh:NotConstraintComponent in <http://example.org/S>")] * 2
+    assert _both_engines(_prop("sh:or ( [ sh:path ex:q ] )"), "ex:a a ex:T ; ex:p ex:b .") == ([], [])
+    # a node shape with no constraint at all: every value conforms to it
+    empty = " ex:N a sh:NodeShape ."
+    assert _both_engines(_prop("sh:node ex:N") + empty, "ex:a a ex:T ; ex:p ex:b .") == ([], [])
+    by_pyshacl, by_sparql = _both_engines(_prop("sh:not ex:N") + empty, "ex:a a ex:T ; ex:p ex:b .")
+    assert _named(by_sparql) == _named(by_pyshacl) == [("<http://example.org/a>", "<http://example.org/p>",
+                                                        "sh:NotConstraintComponent in <http://example.org/S>")]
+
+
+def test_a_property_shape_shared_by_a_named_and_a_blank_node_shape_is_named_by_the_named_one():
+    shapes = ("ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:property _:ps . "
+              "[ a sh:NodeShape ; sh:targetClass ex:U ; sh:property _:ps ] . _:ps sh:path ex:p ; sh:minCount 1 .")
+    by_pyshacl, by_sparql = _both_engines(shapes, "ex:a a ex:T . ex:u a ex:U .")
+    assert by_sparql == by_pyshacl
+    assert [(p.node, p.rule) for p in by_sparql] == [
+        ("<http://example.org/a>", "sh:MinCountConstraintComponent in <http://example.org/S>"),
+        ("<http://example.org/u>", "sh:MinCountConstraintComponent in <http://example.org/S>")]
+
+
+def test_a_node_level_has_value_names_the_focus_node_alone():
+    by_pyshacl, by_sparql = _both_engines("ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:hasValue ex:x .",
+                                          "ex:a a ex:T . ex:x a ex:T .")
+    assert _named(by_sparql) == _named(by_pyshacl) == [
+        ("<http://example.org/a>", "", "sh:HasValueConstraintComponent in <http://example.org/S>")]
+    # worded as for a property shape, with no path (pySHACL words the node-level case differently)
+    assert [p.message for p in by_sparql] == [
+        "Node <http://example.org/a> does not contain a value in the set: ['<http://example.org/x>']"]
+
+
+def test_check_description_is_the_first_line_without_its_hashes_and_spaces(tmp_path):
+    for name, text, description in [
+        ("spaces", "#   Says what it checks.   \n# Not this line.\nSELECT ?node WHERE { ?node ?p ?o }\n", "Says what it checks."),
+        ("hashes", "## # Two hashes.\n", "Two hashes."),
+        ("bare", "No hash at all", "No hash at all"),
+        ("query-first", "SELECT ?node WHERE { ?node ?p ?o }\n# a later comment\n", "SELECT ?node WHERE { ?node ?p ?o }"),
+    ]:
+        (tmp_path / f"{name}.rq").write_text(text, encoding="utf-8")
+        check = validate.Check.read(tmp_path / f"{name}.rq")
+        assert (check.name, check.description, check.query) == (name, description, text)
+
+
+def test_an_empty_sh_in_is_met_by_no_value():
+    # (an empty sh:or is a malformed shape to pySHACL: ShapeLoadError)
+    by_pyshacl, by_sparql = _both_engines(_prop("sh:in ( )"), "ex:a a ex:T ; ex:p ex:b . ex:c a ex:T .")
+    assert _named(by_sparql) == _named(by_pyshacl) == [
+        ("<http://example.org/a>", "<http://example.org/p>", "sh:InConstraintComponent in <http://example.org/S>")]
