@@ -67,6 +67,9 @@ def test_two_essays_build_together_each_verified_against_its_own_text(corpus):
     assert corpus.summary["claims"] == real["claims"] + second["claims"]
     assert corpus.summary["anchors_verified"] == real["anchors"] + second["anchors"]
     assert pipeline.summary_line(corpus.summary).startswith("built 2 essays: ")
+    # summary.json holds the titles as written (UTF-8), not as \u escapes
+    assert f'"title": "{real["title"]}"' in (corpus.out_dir / "summary.json").read_text(encoding="utf-8")
+    assert "…" in real["title"]
 
 
 def test_each_essay_keeps_its_own_named_graphs_and_shared_ones_merge_by_iri(corpus):

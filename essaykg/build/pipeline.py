@@ -103,7 +103,7 @@ def build(
     step(f"loaded {quad_count} quads from {len(sources.files)} files")
 
     view_graphs = _view_graphs(data)
-    problems, engine = _shacl(data, quad_count, view_graphs, sources.shapes)
+    problems, engine = _shacl(data, quad_count, sources.shapes)
     checks = validate.load_checks(ontology_dir / "checks")
     if problems:
         # The quality checks run too: a typo (schema:nmae) shows in SHACL only as a missing
@@ -263,9 +263,7 @@ def _rdf_artifacts(data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNo
     }
 
 
-def _shacl(
-    data: ox.Store, quad_count: int, view_graphs: list[ox.NamedNode | ox.BlankNode], shapes: list[ox.Triple]
-) -> tuple[list, str]:
+def _shacl(data: ox.Store, quad_count: int, shapes: list[ox.Triple]) -> tuple[list, str]:
     """SHACL problems and how they were found: pySHACL up to validate.PYSHACL_LIMIT quads, above
     that the same shapes compiled to SPARQL (pySHACL takes minutes on 10^5 triples)."""
     from essaykg.build import validate

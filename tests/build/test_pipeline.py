@@ -117,21 +117,20 @@ def test_assertion_graphs_are_left_out_of_shacl_and_the_view():
 
 def test_large_graphs_take_the_sparql_engine_and_small_ones_pyshacl(monkeypatch):
     sources = load_sources()
-    graphs = pipeline._view_graphs(sources.data)
     count = len(sources.data)
-    assert pipeline._shacl(sources.data, count, graphs, sources.shapes) == ([], "")
+    assert pipeline._shacl(sources.data, count, sources.shapes) == ([], "")
     monkeypatch.setattr(validate, "PYSHACL_LIMIT", count - 1)
-    assert pipeline._shacl(sources.data, count, graphs, sources.shapes) == (
+    assert pipeline._shacl(sources.data, count, sources.shapes) == (
         [], f" ({count} quads: the shapes run as SPARQL queries)")
     assert len(sources.data) == count  # the assertion graphs are back
     # shapes the compiler does not know: pySHACL after all
     odd = sources.shapes + [ox.Triple(ox.NamedNode(namespaces.BASE + "shapes#X"),
                                       ox.NamedNode(validate.SH + "targetNode"), ox.NamedNode(namespaces.BASE + "id/a"))]
-    assert pipeline._shacl(sources.data, count, graphs, odd) == ([], "")
+    assert pipeline._shacl(sources.data, count, odd) == ([], "")
     monkeypatch.setattr(validate, "PYSHACL_LIMIT", count)
     calls = []
     monkeypatch.setattr(validate, "shacl_sparql", lambda *a: calls.append(a) or [])
-    pipeline._shacl(sources.data, count, graphs, sources.shapes)
+    pipeline._shacl(sources.data, count, sources.shapes)
     assert calls == []
 
 
