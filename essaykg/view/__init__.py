@@ -1,6 +1,8 @@
 """The view side: pages and texts made from the built graph, each a single offline file.
 
-``graph_page`` (graph.html, themes.html, with ``layout``), ``argument_map`` (argument.html),
-``reader`` (reader.html, from the essay's text), ``argdown`` (argument.argdown) and
-``ontology_docs`` (ontology.html). ``shown`` decides what the graph view draws of a large graph.
+``pages`` makes them all: for the corpus, ``corpus_page`` (index.html), ``graph_page`` (graph.html,
+themes.html, with ``layout``) and ``ontology_docs`` (ontology.html); for each essay, in
+essays/<slug>/, its own graph.html, ``argument_map`` (argument.html), ``argdown``
+(argument.argdown) and ``reader`` (reader.html, from the essay's text). ``shown`` decides what the
+graph view draws of a large graph.
 """
