@@ -403,10 +403,11 @@ def test_a_small_corpus_failing_a_quality_check_fails(tmp_path):
     self_link = ("@prefix claim: <https://w3id.org/essay-kg/essay/her-2023/claim/> .\n"
                  "@prefix hg: <https://w3id.org/essay-kg/essay/her-2023/graph/> .\n"
                  "@prefix ekg: <https://w3id.org/essay-kg/ontology#> .\n"
-                 "hg:essay { claim:c1 ekg:supports claim:c1 . }\n")
+                 "hg:essay { claim:c1 ekg:supports claim:c1 . claim:c2 ekg:supports claim:c2 . }\n")
     failure = _broken(tmp_path, **{"self.trig": self_link})
     assert failure.message == ("quality checks failed:\n"
-                               "  claim:c1: is linked to itself in the argument [check argument-self-link]")
+                               "  claim:c1: is linked to itself in the argument [check argument-self-link]\n"
+                               "  claim:c2: is linked to itself in the argument [check argument-self-link]")
     assert [line.split("] ", 1)[1] for line in failure.log][-1] == (
         "mentions: graph/essays/her-2023/mentions.trig is what `python build.py mentions` writes")
     assert not failure.out_dir.exists()
