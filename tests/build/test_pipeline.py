@@ -63,8 +63,10 @@ def test_resolve_source(tmp_path, monkeypatch):
     monkeypatch.setenv("CI", "false")
     assert pipeline.resolve_source(None) is None
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pipeline.BuildError, match="in CI the anchors must be verified"):
+    with pytest.raises(pipeline.BuildError) as failure:
         pipeline.resolve_source(None)
+    assert str(failure.value) == (f"the essay's text is missing ({tmp_path / 'absent'}); in CI the anchors must be "
+                                  "verified, so this is a failure. Pass --source PATH.")
 
 
 def _graph(value: str) -> ox.NamedNode:
