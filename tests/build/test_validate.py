@@ -529,3 +529,10 @@ def test_shacl_sparql_over_all_graphs_or_a_list_of_graphs_blank_names_included()
     assert validate.shacl_sparql(store, [blank, named], shapes) == every
     assert [p.node for p in validate.shacl_sparql(store, [named], shapes)] == ["<http://example.org/a>"]
     assert validate.shacl_sparql(store, [], shapes) == []
+
+
+def test_two_blank_focus_nodes_breaking_a_shape_are_both_named():
+    by_pyshacl, by_sparql = _both_engines("ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:nodeKind sh:IRI .",
+                                          "[] a ex:T . [] a ex:T . ex:a a ex:T .")
+    assert _named(by_sparql) == _named(by_pyshacl) == [
+        ("a blank node", "", "sh:NodeKindConstraintComponent in <http://example.org/S>")] * 2
