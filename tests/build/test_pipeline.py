@@ -74,8 +74,10 @@ def test_resolve_texts(tmp_path, monkeypatch):
     monkeypatch.setenv("CI", "false")
     assert pipeline.resolve_texts(one, None, tmp_path) == {"one": None}
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pipeline.BuildError, match=r"^the text of one \(.*declared.txt\) is missing; in CI the anchors"):
+    with pytest.raises(pipeline.BuildError) as failure:
         pipeline.resolve_texts(one, None, tmp_path)
+    assert str(failure.value) == (f"the text of one ({tmp_path / 'declared.txt'}) is missing; in CI the anchors must "
+                                  "be verified, so this is a failure. Pass --source SLUG=PATH or --sources DIR.")
 
 
 def test_resolve_texts_of_a_corpus(tmp_path, monkeypatch):
@@ -463,10 +465,11 @@ def test_a_small_corpus_failing_a_quality_check_fails(tmp_path):
     self_link = ("@prefix claim: <https://w3id.org/essay-kg/essay/her-2023/claim/> .\n"
                  "@prefix hg: <https://w3id.org/essay-kg/essay/her-2023/graph/> .\n"
                  "@prefix ekg: <https://w3id.org/essay-kg/ontology#> .\n"
-                 "hg:essay { claim:c1 ekg:supports claim:c1 . }\n")
+                 "hg:essay { claim:c1 ekg:supports claim:c1 . claim:c2 ekg:supports claim:c2 . }\n")
     failure = _broken(tmp_path, **{"self.trig": self_link})
     assert failure.message == ("quality checks failed:\n"
-                               "  claim:c1: is linked to itself in the argument [check argument-self-link]")
+                               "  claim:c1: is linked to itself in the argument [check argument-self-link]\n"
+                               "  claim:c2: is linked to itself in the argument [check argument-self-link]")
     assert [line.split("] ", 1)[1] for line in failure.log][-1].startswith("her-2023: verified ")
     assert not failure.out_dir.exists()
 
@@ -655,3 +658,10 @@ def test_run_reads_the_texts_from_the_sources_folder_it_is_given(tmp_path, capsy
     assert pipeline.run(args) == 0, capsys.readouterr().err
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["essays"]["her-2023"]["verified"] is True
+
+
+def test_view_graphs_are_sorted_by_their_n_triples_form_blank_graph_names_included():
+    named, blank = ox.NamedNode(namespaces.BASE + "graph/entities"), ox.BlankNode("g")
+    s, p = ox.NamedNode(namespaces.BASE + "id/a"), ox.NamedNode("http://schema.org/name")
+    store = store_of([ox.Quad(s, p, ox.Literal("in a blank graph"), blank), ox.Quad(s, p, ox.Literal("named"), named)])
+    assert pipeline._view_graphs(store) == [named, blank]  # "<https://…" before "_:g"

@@ -516,3 +516,23 @@ def test_an_empty_sh_in_is_met_by_no_value():
     by_pyshacl, by_sparql = _both_engines(_prop("sh:in ( )"), "ex:a a ex:T ; ex:p ex:b . ex:c a ex:T .")
     assert _named(by_sparql) == _named(by_pyshacl) == [
         ("<http://example.org/a>", "<http://example.org/p>", "sh:InConstraintComponent in <http://example.org/S>")]
+
+
+def test_shacl_sparql_over_all_graphs_or_a_list_of_graphs_blank_names_included():
+    shapes = _triples(_prop("sh:minCount 1"))
+    named, blank = ox.NamedNode("http://example.org/g"), ox.BlankNode("g")
+    store = ox.Store()
+    for focus, graph in (("http://example.org/a", named), ("http://example.org/b", blank)):
+        store.add(ox.Quad(ox.NamedNode(focus), ox.NamedNode(validate.RDF_NS + "type"), ox.NamedNode("http://example.org/T"), graph))
+    every = validate.shacl_sparql(store, None, shapes)  # None: the union of every graph
+    assert [p.node for p in every] == ["<http://example.org/a>", "<http://example.org/b>"]
+    assert validate.shacl_sparql(store, [blank, named], shapes) == every
+    assert [p.node for p in validate.shacl_sparql(store, [named], shapes)] == ["<http://example.org/a>"]
+    assert validate.shacl_sparql(store, [], shapes) == []
+
+
+def test_two_blank_focus_nodes_breaking_a_shape_are_both_named():
+    by_pyshacl, by_sparql = _both_engines("ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:nodeKind sh:IRI .",
+                                          "[] a ex:T . [] a ex:T . ex:a a ex:T .")
+    assert _named(by_sparql) == _named(by_pyshacl) == [
+        ("a blank node", "", "sh:NodeKindConstraintComponent in <http://example.org/S>")] * 2
