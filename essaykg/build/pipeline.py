@@ -223,13 +223,14 @@ def _remove_stale(out_dir: Path, names: set[str]) -> None:
 
 def _check_mentions(graph_dir: Path, slug: str, source_path: Path) -> bool:
     """An essay's mentions.trig must be what `python build.py mentions` writes from the names and
-    the text. Only the project's essay has the command's rules (mentions-settled.tsv); an essay
-    folder without the file (a second essay, a synthetic corpus for benchmarks) is not checked.
-    True when the file was checked."""
+    the text. Only the project's essay has the command's rules (mentions-settled.tsv): in the
+    project's graph/ its file must be there; elsewhere (a synthetic corpus for benchmarks) a folder
+    without the file is not checked, and no other essay is. True when the file was checked."""
     from essaykg.build import mentions
     from essaykg.build.load import LoadError
 
-    if slug != mentions.ESSAY_DIR.name or not (graph_dir / mentions.OUTPUT).is_file():
+    project = graph_dir.resolve() == config.GRAPH_DIR.resolve()
+    if slug != mentions.ESSAY_DIR.name or not (project or (graph_dir / mentions.OUTPUT).is_file()):
         return False
     try:
         problem = mentions.stale(graph_dir, source_path)

@@ -483,9 +483,18 @@ def test_stale_mentions_fail_the_build_naming_the_command(tmp_path):
     assert not failure.out_dir.exists()
 
 
-def test_mentions_are_checked_for_the_project_graph_folder_only_when_it_is_that_folder(tmp_path, source_path):
+def test_mentions_are_checked_for_the_project_graph_folder_only_when_it_is_that_folder(tmp_path, source_path,
+                                                                                      monkeypatch):
     assert pipeline._check_mentions(config.GRAPH_DIR, "her-2023", source_path) is True  # current: no error
     assert pipeline._check_mentions(config.GRAPH_DIR, "another", source_path) is False  # the rules are her-2023's
+    # in the project's own graph/ the file must be there: a deleted mentions.trig is not a skipped check
+    project = tmp_path / "project-graph"
+    shutil.copytree(config.GRAPH_DIR, project)
+    (project / "essays" / "her-2023" / "mentions.trig").unlink()
+    monkeypatch.setattr(config, "GRAPH_DIR", project)
+    with pytest.raises(pipeline.BuildError, match="^the mentions are not current: "):
+        pipeline._check_mentions(project, "her-2023", source_path)
+    monkeypatch.undo()
     corpus = _corpus(tmp_path)
     assert pipeline._check_mentions(corpus.graph_dir, "her-2023", corpus.source) is False  # no mentions file
     (corpus.graph_dir / "essays" / "her-2023" / "mentions.trig").write_text("", encoding="utf-8")
