@@ -31,19 +31,22 @@ def essay_part(data: ox.Store, slug: str) -> ox.Store:
     # themes, which the essay may not be on; its broader themes and its scheme are where it sits.
     skos = namespaces.SKOS
     not_followed = {ox.NamedNode(skos + p) for p in ("narrower", "related", "hasTopConcept")}
-    wanted = {q.object for q in part if not isinstance(q.object, ox.Literal)}
-    seen: set[ox.NamedNode | ox.BlankNode | ox.Triple] = set()
+    seen: set[ox.NamedNode | ox.BlankNode | ox.Triple] = {
+        q.object for q in part if not isinstance(q.object, ox.Literal)
+    }
+    todo = list(seen)  # a work list: each node is looked up once
     kept: list[ox.Quad] = []
-    while wanted - seen:
-        node = (wanted - seen).pop()
-        seen.add(node)
+    while todo:
+        node = todo.pop()
         if isinstance(node, ox.Triple):
             continue
         for shared_graph in shared:
             for quad in data.quads_for_pattern(node, None, None, shared_graph):
                 kept.append(quad)
-                if quad.predicate not in not_followed and not isinstance(quad.object, ox.Literal):
-                    wanted.add(quad.object)
+                target = quad.object
+                if quad.predicate not in not_followed and not isinstance(target, ox.Literal) and target not in seen:
+                    seen.add(target)
+                    todo.append(target)
     # a link between two kept themes stays; one to a theme left out goes
     part.extend(q for q in kept if q.predicate not in not_followed or q.object in seen)
     return part
