@@ -46,7 +46,7 @@ _SHARED_ENTITIES = (
     _PREFIXES
     + """
 SELECT ?entity ?label (COUNT(DISTINCT ?essay) AS ?essays) WHERE {
-  GRAPH <https://w3id.org/essay-kg/graph/entities> { ?entity a ?type ; rdfs:label|schema:name ?label }
+  GRAPH <https://w3id.org/essay-kg/graph/entities> { ?entity a ?type ; rdfs:label ?label }  # one each (shapes)
   GRAPH ?g { ?s ?p ?entity }
   ?g prov:wasDerivedFrom ?essay . ?essay schema:sha256 ?sha .
 } GROUP BY ?entity ?label HAVING (COUNT(DISTINCT ?essay) > 1) ORDER BY LCASE(STR(?label)) ?entity

@@ -55,7 +55,10 @@ def test_the_overview_lists_the_essays_and_what_they_share(corpus):
     entities = page[page.index('id="entities-h"'):]
     expected_entities = {line.strip("<>").rsplit("/", 1)[1] for line in
                          (CORPUS / "expected" / "entities-both-name.tsv").read_text(encoding="utf-8").splitlines()[1:]}
-    assert set(re.findall(r"<code>id:([a-z-]+)</code>", entities)) == expected_entities
+    listed = re.findall(r"<code>id:([a-z-]+)</code>", entities)
+    assert set(listed) == expected_entities and len(listed) == len(expected_entities)  # each once
+    listed_themes = re.findall(r"<code>theme:([a-z-]+)</code>", table)
+    assert len(listed_themes) == len(expected_themes)
 
 
 def test_every_link_between_the_pages_leads_to_a_page(corpus):
